@@ -1,0 +1,38 @@
+# The front door. Every target creates and uses .venv by itself.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SYSTEM := $(VENV)/.system
+export BROWSER_PATH ?= /usr/bin/chromium
+
+.PHONY: report test bench lint clean setup
+
+report: $(STAMP) $(SYSTEM)
+	$(BIN)/imds-audit demo --out reports/demo
+
+test: $(STAMP) $(SYSTEM)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP) $(SYSTEM)
+	$(BIN)/python -m imds_audit.bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+
+setup: $(STAMP) $(SYSTEM)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test,dev]"
+	touch $@
+
+$(SYSTEM): scripts/setup-system.sh
+	bash scripts/setup-system.sh
+	touch $@
+
+clean:
+	rm -rf $(VENV) reports/demo .pytest_cache

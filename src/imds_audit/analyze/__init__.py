@@ -1,0 +1,73 @@
+"""snapshot → findings. Pure pandas: no AWS calls, no files, no presentation."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from imds_audit.analyze import hop_limit, instances, roles_of_groups, verdict
+from imds_audit.analyze.model import FINDING_COLUMNS, SOURCE_COLUMNS, Findings
+
+__all__ = ["analyze", "Findings", "FINDING_COLUMNS", "SOURCE_COLUMNS"]
+
+KEY = ["account_id", "region"]
+
+
+def launch_failure(groups: pd.DataFrame, sources: pd.DataFrame) -> pd.Series:
+    """Where the region enforces IMDSv2 at the account level (HttpTokensEnforced, possibly through a
+    declarative policy), a source that still resolves to tokens optional makes launches fail: the
+    group cannot scale out. An availability finding, not only a security one."""
+    enforced = sources["http_tokens_enforced"].eq("enabled").fillna(False)
+    failing = sources[enforced & sources["http_tokens"].eq("optional").fillna(False)]
+    keys = failing[KEY + ["asg_name"]].drop_duplicates().assign(_f=True)
+    merged = groups[KEY + ["asg_name"]].merge(keys, on=KEY + ["asg_name"], how="left")
+    return pd.Series(merged["_f"].fillna(False).astype(bool).to_numpy(), index=groups.index)
+
+
+def describe_source(groups: pd.DataFrame, sources: pd.DataFrame) -> pd.Series:
+    """A short human label per group: what it launches from, as the group names it."""
+    lt = (sources["launch_template_name"].fillna(sources["launch_template_id"]).fillna("?")
+          + " (" + sources["launch_template_id"].fillna("?") + ") "
+          + sources["version_requested"].fillna("$Default")
+          + sources["version_resolved"].astype("string").map(lambda v: f"→v{v}", na_action="ignore")
+          .fillna("→?"))
+    label = lt.where(sources["source_kind"].eq("launch_template"),
+                     "LC " + sources["launch_configuration_name"].fillna("?"))
+    label = label.where(~sources["position"].str.startswith("override"), "override " + label)
+    labelled = sources.assign(_label=label).groupby(KEY + ["asg_name"])["_label"].agg("; ".join)
+    merged = groups[KEY + ["asg_name"]].merge(labelled.reset_index(), on=KEY + ["asg_name"], how="left")
+    return pd.Series(merged["_label"].fillna("none").to_numpy(), index=groups.index, dtype="string")
+
+
+def not_assessed(snapshot) -> pd.DataFrame:
+    calls = snapshot.calls
+    return calls[calls["outcome"] != "ok"].reset_index(drop=True)
+
+
+def analyze(snapshot, window_days: int | None = None) -> Findings:
+    """All findings of a snapshot."""
+    from imds_audit.analyze import privilege, role_risk
+
+    window = window_days or int(snapshot.settings.get("usage_window_days", 14))
+    calls = snapshot.calls
+    sources = verdict.resolve_sources(snapshot)
+    groups = verdict.group_status(snapshot["auto_scaling_groups"], sources)
+    groups["launch_source"] = describe_source(groups, sources)
+    groups = groups.merge(roles_of_groups.group_roles(sources, snapshot["instance_profiles"]),
+                          on=KEY + ["asg_name"], how="left")
+    live = instances.instance_state(snapshot["instances"], sources, snapshot["imdsv1_usage"])
+    groups = instances.attach(groups, live, calls)
+    containers = hop_limit.container_nodes(groups, snapshot["role_policies"], snapshot["images"], sources)
+    groups["hop_limit_flag"] = hop_limit.hop_limit_flag(groups["hop_limit"], containers)
+    groups["launch_failure"] = launch_failure(groups, sources)
+
+    privileges = privilege.classify_roles(snapshot["role_policies"])
+    roles = role_risk.rank_roles(groups, privileges, window_days=window)
+    tiers = privileges[["account_id", "role_name", "privilege_tier"]].rename(
+        columns={"role_name": "iam_role", "privilege_tier": "risk_tier"})
+    groups = groups.merge(tiers, on=["account_id", "iam_role"], how="left")
+    # A role whose policies were not read has an unknown tier; a group without a role exposes none.
+    groups["risk_tier"] = groups["risk_tier"].astype("string").fillna("unknown").mask(
+        groups["iam_role"].isna(), "no_role")
+    groups = groups[FINDING_COLUMNS].sort_values(
+        ["account_id", "region", "asg_name"], kind="stable", ignore_index=True)
+    return Findings(groups=groups, sources=sources, roles=roles, not_assessed=not_assessed(snapshot))

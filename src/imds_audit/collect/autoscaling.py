@@ -1,0 +1,101 @@
+"""Auto Scaling: groups, what each launches from, their instances, and launch configurations."""
+
+from __future__ import annotations
+
+import json
+
+from imds_audit.collect.calls import Caller
+
+DEFAULT_TAG_KEYS = ("Name", "Environment", "Env", "Owner", "Team", "Application", "Service")
+# Keys kept (value dropped) only to recognise container nodes for the hop-limit finding.
+CONTAINER_TAG_PREFIXES = ("eks:", "aws:eks:", "kubernetes.io/cluster/", "k8s.io/cluster-autoscaler/",
+                          "AmazonECSManaged")
+
+
+def allowed_tags(tags: list[dict], keys: tuple[str, ...]) -> str:
+    """Only allow-listed tag values are stored (tags can hold secrets); container markers keep their key."""
+    kept = {}
+    for tag in tags or []:
+        key = tag.get("Key", "")
+        if key in keys:
+            kept[key] = tag.get("Value", "")
+        elif key.startswith(CONTAINER_TAG_PREFIXES):
+            kept[key] = ""
+    return json.dumps(kept, ensure_ascii=False, sort_keys=True)
+
+
+def _template_source(spec: dict, account: str, region: str, name: str, position: str) -> dict:
+    return {
+        "account_id": account, "region": region, "asg_name": name, "source_kind": "launch_template",
+        "position": position, "launch_template_id": spec.get("LaunchTemplateId"),
+        "launch_template_name": spec.get("LaunchTemplateName"), "version_requested": spec.get("Version"),
+    }
+
+
+def launch_sources(group: dict, account: str, region: str) -> tuple[str, list[dict]]:
+    """(launch_kind, source rows) of one group as DescribeAutoScalingGroups returns it."""
+    name = group["AutoScalingGroupName"]
+    if group.get("MixedInstancesPolicy"):
+        spec = group["MixedInstancesPolicy"].get("LaunchTemplate", {})
+        base = spec.get("LaunchTemplateSpecification", {})
+        rows = [_template_source(base, account, region, name, "base")]
+        for i, override in enumerate(spec.get("Overrides") or []):
+            # An override may name its own template; instances of that type launch from it.
+            other = override.get("LaunchTemplateSpecification")
+            if other:
+                rows.append(_template_source(other, account, region, name, f"override:{i}"))
+        return "mixed_instances_policy", rows
+    if group.get("LaunchTemplate"):
+        return "launch_template", [_template_source(group["LaunchTemplate"], account, region, name, "single")]
+    if group.get("LaunchConfigurationName"):
+        return "launch_configuration", [{
+            "account_id": account, "region": region, "asg_name": name,
+            "source_kind": "launch_configuration", "position": "single",
+            "launch_configuration_name": group["LaunchConfigurationName"]}]
+    return "none", []
+
+
+def collect_groups(caller: Caller, client, tag_keys=DEFAULT_TAG_KEYS) -> dict[str, list[dict]] | None:
+    """Groups, their launch sources and the instances Auto Scaling reports for them."""
+    groups = caller.pages(client, "DescribeAutoScalingGroups", "AutoScalingGroups", PaginationConfig={
+        "PageSize": 100})
+    if groups is None:
+        return None
+    out: dict[str, list[dict]] = {"auto_scaling_groups": [], "launch_sources": [], "asg_instances": []}
+    a, r = caller.account, caller.region
+    for g in groups:
+        kind, sources = launch_sources(g, a, r)
+        out["auto_scaling_groups"].append({
+            "account_id": a, "region": r, "asg_name": g["AutoScalingGroupName"],
+            "asg_arn": g.get("AutoScalingGroupARN"), "launch_kind": kind,
+            "desired_capacity": g.get("DesiredCapacity"), "min_size": g.get("MinSize"),
+            "max_size": g.get("MaxSize"), "tags": allowed_tags(g.get("Tags", []), tuple(tag_keys)),
+        })
+        out["launch_sources"].extend(sources)
+        for inst in g.get("Instances", []):
+            lt = inst.get("LaunchTemplate") or {}
+            out["asg_instances"].append({
+                "instance_id": inst["InstanceId"], "asg_name": g["AutoScalingGroupName"],
+                "launch_template_id": lt.get("LaunchTemplateId"),
+                "launch_template_version": lt.get("Version"),
+                "launch_configuration_name": inst.get("LaunchConfigurationName"),
+            })
+    return out
+
+
+def collect_launch_configurations(caller: Caller, client, names: list[str]) -> list[dict]:
+    """The launch configurations groups use (50 names per call, the API's maximum)."""
+    rows = []
+    for i in range(0, len(names), 50):
+        items = caller.pages(client, "DescribeLaunchConfigurations", "LaunchConfigurations",
+                             LaunchConfigurationNames=names[i:i + 50])
+        for lc in items or []:
+            meta = lc.get("MetadataOptions") or {}
+            rows.append({
+                "account_id": caller.account, "region": caller.region,
+                "launch_configuration_name": lc["LaunchConfigurationName"],
+                "http_tokens": meta.get("HttpTokens"), "http_endpoint": meta.get("HttpEndpoint"),
+                "hop_limit": meta.get("HttpPutResponseHopLimit"), "image_id": lc.get("ImageId"),
+                "instance_type": lc.get("InstanceType"), "iam_instance_profile": lc.get("IamInstanceProfile"),
+            })
+    return rows

@@ -1,0 +1,143 @@
+"""The collection run: accounts × regions fanned out over a bounded pool, into one snapshot."""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+import boto3
+from botocore.config import Config
+
+from imds_audit import snapshot as snap
+from imds_audit.collect import autoscaling, cloudwatch, ec2, iam
+from imds_audit.collect.calls import CallLog, Caller, classify
+
+CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8}, max_pool_connections=16,
+                       user_agent_extra="imds-audit")
+
+
+@dataclass
+class Target:
+    account_id: str
+    session: boto3.session.Session
+    label: str = ""
+
+
+@dataclass
+class Options:
+    regions: list[str] | None = None          # None or ["all"]: every region enabled for the account
+    window_days: int = 14
+    tag_keys: tuple[str, ...] = autoscaling.DEFAULT_TAG_KEYS
+    workers: int = 8
+    quiet: bool = False
+    settings: dict = field(default_factory=dict)
+
+
+def client(session, service: str, region: str | None = None):
+    return session.client(service, region_name=region, config=CLIENT_CONFIG)
+
+
+def caller_account(session) -> tuple[str, str]:
+    identity = client(session, "sts").get_caller_identity()
+    return identity["Account"], identity["Arn"]
+
+
+def resolve_regions(target: Target, wanted: list[str] | None, log: CallLog) -> list[str]:
+    if wanted and wanted != ["all"]:
+        return list(wanted)
+    home = target.session.region_name or "us-east-1"
+    caller = Caller(log, target.account_id, home)
+    found = caller.call(client(target.session, "ec2", home), "DescribeRegions")
+    if found is None:
+        return [home]  # the failure is in the manifest; the home region is still assessed
+    return sorted(r["RegionName"] for r in found["Regions"])
+
+
+def collect_region(target: Target, region: str, opts: Options, log: CallLog) -> dict[str, list[dict]]:
+    """Everything the verdict needs from one account and region."""
+    caller = Caller(log, target.account_id, region)
+    asg = client(target.session, "autoscaling", region)
+    ec2c = client(target.session, "ec2", region)
+    rows: dict[str, list[dict]] = defaultdict(list)
+    groups = autoscaling.collect_groups(caller, asg, opts.tag_keys)
+    rows["metadata_defaults"] += ec2.collect_metadata_defaults(caller, ec2c)
+    if groups is None:
+        return rows
+    for k in ("auto_scaling_groups", "launch_sources"):
+        rows[k] += groups[k]
+    sources = groups["launch_sources"]
+    lc_names = sorted({s["launch_configuration_name"] for s in sources if s.get("launch_configuration_name")})
+    rows["launch_configurations"] += autoscaling.collect_launch_configurations(caller, asg, lc_names)
+    for k, v in ec2.collect_templates(caller, ec2c, sources).items():
+        rows[k] += v
+    rows["instances"] += ec2.collect_instances(caller, ec2c, groups["asg_instances"])
+    image_ids = {r["image_id"] for k in ("launch_template_versions", "launch_configurations", "instances")
+                 for r in rows[k] if r.get("image_id")}
+    rows["images"] += ec2.collect_images(caller, ec2c, image_ids)
+    instance_ids = sorted(i["instance_id"] for i in rows["instances"])
+    if instance_ids:
+        rows["imdsv1_usage"] += cloudwatch.collect_usage(
+            caller, client(target.session, "cloudwatch", region), instance_ids, opts.window_days)
+    else:
+        log.record(target.account_id, region, "GetMetricData", "ok", "no instances to query")
+    return rows
+
+
+def collect_account_iam(target: Target, log: CallLog) -> dict[str, list[dict]]:
+    caller = Caller(log, target.account_id, "global")
+    return iam.collect_iam(caller, client(target.session, "iam"))
+
+
+def collect(targets: list[Target], opts: Options, collected_by: str,
+            failed_accounts: list[dict] | None = None) -> snap.Snapshot:
+    """Collect every target; failures are recorded, never raised."""
+    log = CallLog()
+    for failed in failed_accounts or []:
+        log.record(failed["account_id"], "global", failed["api"], failed["outcome"], failed["message"])
+    plan: list[tuple[Target, str | None]] = []
+    for t in targets:
+        plan.append((t, None))
+        plan += [(t, r) for r in resolve_regions(t, opts.regions, log)]
+    tables: dict[str, list[dict]] = defaultdict(list)
+    progress = _progress(len(plan), opts.quiet)
+    with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as pool:
+        futures = {
+            pool.submit(collect_account_iam if region is None else collect_region,
+                        *((t, log) if region is None else (t, region, opts, log))): (t, region)
+            for t, region in plan
+        }
+        for fut in as_completed(futures):
+            t, region = futures[fut]
+            try:
+                for k, v in fut.result().items():
+                    tables[k] += v
+            except Exception as exc:  # a bug or an unexpected shape: recorded, the run goes on
+                outcome, message = classify(exc)
+                log.record(t.account_id, region or "global", "collector", outcome, message)
+            progress(f"{t.account_id} {region or 'iam'}")
+    progress(None)
+    regions = sorted({r for _, r in plan if r})
+    accounts = sorted({t.account_id for t in targets} | {f["account_id"] for f in failed_accounts or []})
+    settings = {"usage_window_days": opts.window_days, **opts.settings}
+    return snap.new(tables, scope={"accounts": accounts, "regions": regions},
+                    api_calls=log.rows(), collected_by=collected_by, settings=settings)
+
+
+def _progress(total: int, quiet: bool):
+    """A progress bar on a terminal; silent otherwise."""
+    if quiet or not sys.stderr.isatty():
+        return lambda label: None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    task = bar.add_task("collecting", total=total)
+    bar.start()
+
+    def step(label):
+        if label is None:
+            bar.stop()
+        else:
+            bar.update(task, advance=1, description=label)
+    return step

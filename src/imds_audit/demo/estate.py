@@ -1,0 +1,272 @@
+"""A realistic simulated estate, built with boto3 calls into moto, with its known truth.
+
+Every case of DESIGN.md §4 appears at least once. ``GROUPS`` is the truth the tests hold the verdict
+to: the status each group must get. The estate is deterministic (moto's random ids are seeded).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import boto3
+
+ACCOUNT = "123456789012"
+REGIONS = ("us-east-1", "eu-west-1", "ap-northeast-1")
+
+# Account-level IMDS defaults per region, as GetInstanceMetadataDefaults would answer them.
+# moto 5.2.5 does not implement that API: the demo answers it from this table (see simulator.py).
+# None means the auditor is denied the call there, so groups relying on the default are unknown.
+ACCOUNT_DEFAULTS = {
+    "us-east-1": {},  # nothing set at the account level
+    "eu-west-1": {"HttpTokens": "required", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 2,
+                  "HttpTokensEnforced": "enabled", "ManagedBy": "account"},
+    "ap-northeast-1": None,
+}
+
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+EKS_WORKER = "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"
+SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+
+# role name → (managed policy ARNs, inline policies {name: document})
+ROLES = {
+    "platform-admin": ([ADMIN], {}),
+    "web-frontend": ([SSM_CORE], {"read-assets": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+         "Resource": ["arn:aws:s3:::acme-web-assets", "arn:aws:s3:::acme-web-assets/*"]}]}}),
+    "batch-worker": ([], {"jobs": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]}}),
+    "ci-runner": ([], {"deploy": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}]}}),
+    "eks-node": ([EKS_WORKER], {}),
+    "reporting": ([READ_ONLY], {}),
+}
+
+
+@dataclass
+class Group:
+    name: str
+    region: str
+    expect: str                       # compliant | non_compliant | unknown: the known truth
+    why: str                          # the case it covers
+    template: str | None = None       # launch template name
+    version: str | None = "$Default"  # as the group names it
+    lc: str | None = None             # launch configuration name
+    overrides: list[str] = field(default_factory=list)  # mixed instances: override template names
+    capacity: int = 0
+    role: str | None = None
+    imdsv1_calls: list[int] = field(default_factory=list)  # per instance, MetadataNoToken sum
+    tags: dict = field(default_factory=dict)
+
+
+# name → (region, versions: list of MetadataOptions dicts (None = no MetadataOptions), default version,
+#         role of the instance profile, image name hint)
+TEMPLATES = {
+    "web-lt": ("us-east-1", [{"HttpTokens": "required", "HttpEndpoint": "enabled"},
+                             {"HttpTokens": "optional", "HttpEndpoint": "enabled"}], 1, "web-frontend"),
+    "api-lt": ("us-east-1", [{"HttpTokens": "optional"}, {"HttpTokens": "optional"},
+                             {"HttpTokens": "required", "HttpEndpoint": "enabled"}], 3, "web-frontend"),
+    "batch-lt": ("us-east-1", [None], 1, "batch-worker"),
+    "tokens-only-lt": ("us-east-1", [{"HttpTokens": "required"}], 1, "reporting"),
+    "optional-omitted-endpoint-lt": ("us-east-1", [{"HttpTokens": "optional"}], 1, "batch-worker"),
+    "no-imds-lt": ("us-east-1", [{"HttpEndpoint": "disabled", "HttpTokens": "optional"}], 1, "batch-worker"),
+    "mixed-base-lt": ("us-east-1", [{"HttpTokens": "required", "HttpEndpoint": "enabled"}], 1, "web-frontend"),
+    "mixed-gpu-lt": ("us-east-1", [{"HttpTokens": "optional", "HttpEndpoint": "enabled"}], 1, "web-frontend"),
+    "mixed-arm-lt": ("us-east-1", [{"HttpTokens": "required"}], 1, "web-frontend"),
+    "eks-nodes-lt": ("us-east-1", [{"HttpTokens": "required", "HttpPutResponseHopLimit": 2}], 1, "eks-node"),
+    "hop3-lt": ("us-east-1", [{"HttpTokens": "required", "HttpPutResponseHopLimit": 3}], 1, "reporting"),
+    "drift-lt": ("us-east-1", [{"HttpTokens": "optional"}], 1, "web-frontend"),  # v2 added after launch
+    "legacy-app-lt": ("us-east-1", [{"HttpTokens": "optional", "HttpEndpoint": "enabled"}], 1, "ci-runner"),
+    "admin-tools-lt": ("us-east-1", [None], 1, "platform-admin"),
+    "eu-default-lt": ("eu-west-1", [None], 1, "web-frontend"),
+    "eu-optional-lt": ("eu-west-1", [{"HttpTokens": "optional"}], 1, "batch-worker"),
+    "eu-latest-lt": ("eu-west-1", [None, {"HttpTokens": "optional"}], 1, "reporting"),
+    "ap-declared-lt": ("ap-northeast-1", [{"HttpTokens": "required", "HttpEndpoint": "enabled"}], 1,
+                       "web-frontend"),
+    "ap-undeclared-lt": ("ap-northeast-1", [None], 1, "web-frontend"),
+    "ap-optional-lt": ("ap-northeast-1", [{"HttpTokens": "optional", "HttpEndpoint": "enabled"}], 1,
+                       "platform-admin"),
+}
+
+# Launch configurations: name → (region, MetadataOptions or None, role)
+LAUNCH_CONFIGURATIONS = {
+    "legacy-optional-lc": ("us-east-1", {"HttpTokens": "optional", "HttpEndpoint": "enabled"}, "batch-worker"),
+    "legacy-required-lc": ("us-east-1", {"HttpTokens": "required", "HttpEndpoint": "enabled"}, "reporting"),
+    "legacy-bare-lc": ("us-east-1", None, "web-frontend"),
+    "legacy-noimds-lc": ("us-east-1", {"HttpEndpoint": "disabled"}, "batch-worker"),
+    "eu-bare-lc": ("eu-west-1", None, "reporting"),
+}
+
+GROUPS = [
+    Group("web-prod", "us-east-1", "compliant", "$Default is v1 (required) while $Latest is v2 (optional)",
+          template="web-lt", version="$Default", capacity=2, tags={"Environment": "prod", "Owner": "web"}),
+    Group("web-canary", "us-east-1", "non_compliant", "$Latest is v2 (optional); $Default would pass",
+          template="web-lt", version="$Latest", capacity=1, imdsv1_calls=[0]),
+    Group("api-pinned-v1", "us-east-1", "non_compliant", "pinned to old v1 (optional) while v3 is required",
+          template="api-lt", version="1", capacity=2, imdsv1_calls=[0, 0]),
+    Group("api-pinned-v3", "us-east-1", "compliant", "pinned to v3 (required)", template="api-lt", version="3"),
+    Group("batch-nightly", "us-east-1", "non_compliant",
+          "template without MetadataOptions, no account default: API default optional",
+          template="batch-lt", capacity=1, imdsv1_calls=[0]),
+    Group("reports-tokens-only", "us-east-1", "compliant", "HttpTokens required, HttpEndpoint omitted",
+          template="tokens-only-lt"),
+    Group("queue-omitted-endpoint", "us-east-1", "non_compliant",
+          "HttpTokens optional and HttpEndpoint omitted: omitted means enabled",
+          template="optional-omitted-endpoint-lt", capacity=1),
+    Group("sidecar-no-imds", "us-east-1", "compliant", "endpoint disabled: nothing exposed",
+          template="no-imds-lt", capacity=1),
+    Group("mixed-override-gpu", "us-east-1", "non_compliant",
+          "mixed instances: base required, an override's own template optional",
+          template="mixed-base-lt", overrides=["mixed-gpu-lt"], capacity=2),
+    Group("mixed-all-v2", "us-east-1", "compliant", "mixed instances: base and override both required",
+          template="mixed-base-lt", overrides=["mixed-arm-lt"], capacity=1),
+    Group("legacy-lc-optional", "us-east-1", "non_compliant", "launch configuration with tokens optional",
+          lc="legacy-optional-lc", capacity=1, imdsv1_calls=[37]),
+    Group("legacy-lc-required", "us-east-1", "compliant", "launch configuration with tokens required",
+          lc="legacy-required-lc", capacity=1),
+    Group("legacy-lc-bare", "us-east-1", "non_compliant", "launch configuration without MetadataOptions",
+          lc="legacy-bare-lc"),
+    Group("legacy-lc-noimds", "us-east-1", "compliant", "launch configuration with the endpoint disabled",
+          lc="legacy-noimds-lc"),
+    Group("eks-nodes", "us-east-1", "compliant", "EKS nodes: required, hop limit 2 expected",
+          template="eks-nodes-lt", capacity=2,
+          tags={"eks:cluster-name": "prod", "kubernetes.io/cluster/prod": "owned"}),
+    Group("reports-hop3", "us-east-1", "compliant", "required but hop limit 3 on a non-container host",
+          template="hop3-lt", capacity=1),
+    Group("drifted-fleet", "us-east-1", "compliant",
+          "template fixed after launch: running instances still allow IMDSv1 (refresh owed)",
+          template="drift-lt", capacity=2, imdsv1_calls=[0, 0]),
+    Group("legacy-billing", "us-east-1", "non_compliant", "IMDSv1 still called: enforcing now breaks it",
+          template="legacy-app-lt", capacity=2, imdsv1_calls=[1840, 12]),
+    Group("admin-tools", "us-east-1", "non_compliant", "admin role behind IMDSv1, actively called",
+          template="admin-tools-lt", capacity=2, imdsv1_calls=[2210, 160]),
+    Group("eu-web", "eu-west-1", "compliant", "no MetadataOptions: the account default (required) applies",
+          template="eu-default-lt", capacity=1),
+    Group("eu-batch", "eu-west-1", "non_compliant",
+          "template optional beats the account default; launches fail under HttpTokensEnforced",
+          template="eu-optional-lt"),
+    Group("eu-reports-latest", "eu-west-1", "non_compliant", "$Latest (v2) declares optional",
+          template="eu-latest-lt", version="$Latest"),
+    Group("eu-legacy-lc", "eu-west-1", "compliant", "launch configuration without options: account default",
+          lc="eu-bare-lc", capacity=1),
+    Group("ap-web", "ap-northeast-1", "compliant", "declares required: the unreadable default does not matter",
+          template="ap-declared-lt", capacity=1),
+    Group("ap-batch", "ap-northeast-1", "unknown",
+          "no MetadataOptions and the account defaults could not be read (denied)",
+          template="ap-undeclared-lt", capacity=1),
+    Group("ap-admin", "ap-northeast-1", "non_compliant", "declares optional: decided without the default",
+          template="ap-optional-lt", capacity=1),
+]
+
+
+def expected_statuses() -> dict[tuple[str, str], str]:
+    return {(g.region, g.name): g.expect for g in GROUPS}
+
+
+def _image(session, region: str, pattern: str = "amzn") -> str:
+    images = session.client("ec2", region).describe_images(Owners=["amazon"])["Images"]
+    named = sorted((i.get("Name") or "", i["ImageId"]) for i in images)
+    for name, image_id in named:
+        if pattern in name.lower():
+            return image_id
+    return named[0][1]
+
+
+def build(session: boto3.session.Session, now: datetime | None = None) -> None:
+    """Create the estate in moto through ``session`` (which must point at moto)."""
+    iam = session.client("iam")
+    profiles = {}
+    for role, (managed, inline) in ROLES.items():
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "ec2.amazonaws.com"}}]}))
+        for arn in managed:
+            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+        for name, doc in inline.items():
+            iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(doc))
+        prof = iam.create_instance_profile(InstanceProfileName=f"{role}-profile")["InstanceProfile"]
+        iam.add_role_to_instance_profile(InstanceProfileName=f"{role}-profile", RoleName=role)
+        profiles[role] = prof["Arn"]
+
+    images = {r: _image(session, r) for r in REGIONS}
+    eks_images = {r: _image(session, r, "eks") for r in REGIONS}
+    template_ids = {}
+    for name, (region, versions, default, role) in TEMPLATES.items():
+        ec2 = session.client("ec2", region)
+        image = eks_images[region] if name.startswith("eks") else images[region]
+        template_id = None
+        for i, meta in enumerate(versions):
+            data = {"ImageId": image, "InstanceType": "t3.micro",
+                    "IamInstanceProfile": {"Arn": profiles[role]}}
+            if meta is not None:
+                data["MetadataOptions"] = meta
+            if template_id is None:
+                template_id = ec2.create_launch_template(
+                    LaunchTemplateName=name, LaunchTemplateData=data)["LaunchTemplate"]["LaunchTemplateId"]
+            else:
+                ec2.create_launch_template_version(LaunchTemplateId=template_id, LaunchTemplateData=data,
+                                                   SourceVersion=str(i))
+        if default != 1:
+            ec2.modify_launch_template(LaunchTemplateId=template_id, DefaultVersion=str(default))
+        template_ids[name] = template_id
+
+    for name, (region, meta, role) in LAUNCH_CONFIGURATIONS.items():
+        kwargs = {"LaunchConfigurationName": name, "ImageId": images[region], "InstanceType": "t3.micro",
+                  "IamInstanceProfile": profiles[role]}
+        if meta is not None:
+            kwargs["MetadataOptions"] = meta
+        session.client("autoscaling", region).create_launch_configuration(**kwargs)
+
+    for g in GROUPS:
+        asg = session.client("autoscaling", g.region)
+        kwargs = {"AutoScalingGroupName": g.name, "MinSize": 0, "MaxSize": max(4, g.capacity),
+                  "DesiredCapacity": g.capacity, "AvailabilityZones": [f"{g.region}a"],
+                  "Tags": [{"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in g.tags.items()]}
+        if g.lc:
+            kwargs["LaunchConfigurationName"] = g.lc
+        elif g.overrides:
+            kwargs["MixedInstancesPolicy"] = {
+                "LaunchTemplate": {
+                    "LaunchTemplateSpecification": {"LaunchTemplateId": template_ids[g.template],
+                                                    "Version": g.version},
+                    "Overrides": [{"InstanceType": "t3.micro"}] + [
+                        {"InstanceType": "t3.large", "LaunchTemplateSpecification": {
+                            "LaunchTemplateId": template_ids[o], "Version": "$Default"}} for o in g.overrides],
+                },
+                "InstancesDistribution": {"OnDemandBaseCapacity": 0},
+            }
+        else:
+            kwargs["LaunchTemplate"] = {"LaunchTemplateId": template_ids[g.template], "Version": g.version}
+        asg.create_auto_scaling_group(**kwargs)
+
+    # Drift: fix the template after the fleet launched; instances keep their old options.
+    ec2 = session.client("ec2", "us-east-1")
+    ec2.create_launch_template_version(
+        LaunchTemplateId=template_ids["drift-lt"], SourceVersion="1",
+        LaunchTemplateData={"MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"}})
+    ec2.modify_launch_template(LaunchTemplateId=template_ids["drift-lt"], DefaultVersion="2")
+
+    _usage(session, now or datetime.now(timezone.utc))
+
+
+def _usage(session, now: datetime) -> None:
+    """IMDSv1 calls (MetadataNoToken) per instance, spread over the last days of the window."""
+    for g in GROUPS:
+        if not g.imdsv1_calls:
+            continue
+        asg = session.client("autoscaling", g.region)
+        cw = session.client("cloudwatch", g.region)
+        found = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[g.name])["AutoScalingGroups"][0]
+        ids = sorted(i["InstanceId"] for i in found["Instances"])
+        for iid, total in zip(ids, g.imdsv1_calls):
+            if not total:
+                continue
+            days = 4
+            cw.put_metric_data(Namespace="AWS/EC2", MetricData=[{
+                "MetricName": "MetadataNoToken", "Dimensions": [{"Name": "InstanceId", "Value": iid}],
+                "Timestamp": now - timedelta(days=d + 1), "Value": float(total // days + (total % days if d == 0 else 0)),
+                "Unit": "Count"} for d in range(days)])
