@@ -12,7 +12,8 @@ from imds_audit import snapshot as snap
 from imds_audit.demo import estate, simulator
 
 FAKE_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
 
 
 @contextmanager

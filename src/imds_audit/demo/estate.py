@@ -167,13 +167,15 @@ def expected_statuses() -> dict[tuple[str, str], str]:
     return {(g.region, g.name): g.expect for g in GROUPS}
 
 
-def _image(session, region: str, pattern: str = "amzn") -> str:
-    images = session.client("ec2", region).describe_images(Owners=["amazon"])["Images"]
-    named = sorted((i.get("Name") or "", i["ImageId"]) for i in images)
-    for name, image_id in named:
-        if pattern in name.lower():
-            return image_id
-    return named[0][1]
+APP_IMAGE = "acme-al2023-app-2026.11.2"
+EKS_IMAGE = "acme-eks-node-1.31-v20261101"
+
+
+def _image(session, region: str, name: str) -> str:
+    """Register one of the estate's own AMIs (moto's built-in list is not loaded: it is slow)."""
+    return session.client("ec2", region).register_image(
+        Name=name, RootDeviceName="/dev/xvda",
+        BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}}])["ImageId"]
 
 
 def build(session: boto3.session.Session, now: datetime | None = None) -> None:
@@ -192,8 +194,8 @@ def build(session: boto3.session.Session, now: datetime | None = None) -> None:
         iam.add_role_to_instance_profile(InstanceProfileName=f"{role}-profile", RoleName=role)
         profiles[role] = prof["Arn"]
 
-    images = {r: _image(session, r) for r in REGIONS}
-    eks_images = {r: _image(session, r, "eks") for r in REGIONS}
+    images = {r: _image(session, r, APP_IMAGE) for r in REGIONS}
+    eks_images = {r: _image(session, r, EKS_IMAGE) for r in REGIONS}
     template_ids = {}
     for name, (region, versions, default, role) in TEMPLATES.items():
         ec2 = session.client("ec2", region)
