@@ -9,7 +9,7 @@ import typer
 
 from imds_audit import snapshot as snap
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Audit EC2 Auto Scaling groups for IMDSv2-only enforcement.")
 
 FORMATS = ("html", "pdf", "csv", "xlsx", "json")

@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthFailure",
                  "UnrecognizedClientException", "InvalidClientTokenId", "OptInRequired"}
@@ -35,6 +36,10 @@ def classify(exc: Exception) -> tuple[str, str]:
         return "error", text or f"HTTP {status}"
     if isinstance(exc, NotImplementedError):  # moto in-process raises this for APIs it lacks
         return "not_implemented", str(exc)[:300]
+    if isinstance(exc, ResponseParserError) and "500 Internal Server Error" in str(exc):
+        # AWS always answers errors in its own format; a bare HTTP 500 page is how an emulator
+        # (moto_server) answers an API it lacks.
+        return "not_implemented", "HTTP 500 without an AWS error body: the endpoint does not implement this API"
     if isinstance(exc, BotoCoreError):
         return "error", f"{exc.__class__.__name__}: {exc}"[:300]
     return "error", f"{exc.__class__.__name__}: {exc}"[:300]

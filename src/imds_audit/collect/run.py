@@ -14,7 +14,7 @@ from imds_audit import snapshot as snap
 from imds_audit.collect import autoscaling, cloudwatch, ec2, iam
 from imds_audit.collect.calls import CallLog, Caller, classify
 
-CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8}, max_pool_connections=16,
+CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 6}, max_pool_connections=16,
                        user_agent_extra="imds-audit")
 
 
