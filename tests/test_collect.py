@@ -91,7 +91,8 @@ def test_demo_statuses_match_the_known_truth(demo_snapshot):
     groups = verdict.group_status(demo_snapshot["auto_scaling_groups"], sources)
     got = {(r, n): s for r, n, s in zip(groups["region"], groups["asg_name"], groups["status"])}
     assert got == estate.expected_statuses()
-    assert len(got) >= 20
+    assert len(got) >= 40
+    assert len(set(groups["account_id"])) == 3 and len(set(groups["region"])) == 3
 
 
 def test_demo_records_every_needed_table(demo_snapshot):
@@ -101,7 +102,11 @@ def test_demo_records_every_needed_table(demo_snapshot):
     mixed = demo_snapshot["launch_sources"]
     assert mixed["position"].str.startswith("override").any()
     denied = demo_snapshot.calls.query("outcome == 'access_denied'")
-    assert set(zip(denied["region"], denied["api"])) == {("ap-northeast-1", "GetInstanceMetadataDefaults")}
+    assert set(zip(denied["region"], denied["api"])) == {
+        ("ap-northeast-1", "GetInstanceMetadataDefaults"),   # core: one API denied
+        ("ap-northeast-1", "DescribeAutoScalingGroups"),     # sandbox: the whole region denied
+    }
+    assert len(demo_snapshot.scope["accounts"]) == 3
 
 
 def test_user_data_and_credentials_never_reach_the_snapshot(tmp_path):

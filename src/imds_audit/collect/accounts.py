@@ -39,7 +39,13 @@ def from_profiles(profiles: list[str | None], region: str | None = None) -> tupl
     return targets, arn, failures
 
 
-def from_organization(session, role_name: str, accounts: str | None = None) -> tuple[list[Target], list]:
+def member_session(account_id: str, **kwargs) -> boto3.session.Session:
+    """A session for a member account from assumed-role credentials."""
+    return boto3.session.Session(**kwargs)
+
+
+def from_organization(session, role_name: str, accounts: str | None = None,
+                      session_factory=member_session) -> tuple[list[Target], list]:
     """Every ACTIVE member account, entered by assuming ``role_name``; suspended ones are skipped.
 
     The caller's own account is used directly. A member whose role cannot be assumed is returned as a
@@ -71,7 +77,8 @@ def from_organization(session, role_name: str, accounts: str | None = None) -> t
             outcome, message = classify(exc)
             failures.append({"account_id": aid, "api": "AssumeRole", "outcome": outcome, "message": message})
             continue
-        member = boto3.session.Session(
+        member = session_factory(
+            aid,
             aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"], region_name=session.region_name)
         targets.append(Target(aid, member, label=m.get("Name", "")))

@@ -38,22 +38,60 @@ def simulated_aws():
                 os.environ[k] = v
 
 
-def demo_session() -> boto3.session.Session:
-    session = boto3.session.Session(region_name="us-east-1")
-    simulator.install(session, estate.ACCOUNT_DEFAULTS)
+def demo_session(label: str = "core", auditor: bool = False, **kwargs) -> boto3.session.Session:
+    """A session into the simulated estate, answering what moto lacks for account ``label``; an
+    auditor's session also meets the regions an SCP denies."""
+    kwargs["region_name"] = kwargs.get("region_name") or "us-east-1"
+    session = boto3.session.Session(**kwargs)
+    denied = estate.DENIED_REGIONS.get(label, ()) if auditor else ()
+    simulator.install(session, estate.ACCOUNT_DEFAULTS[label], denied)
     return session
 
 
+def build_organization() -> tuple[boto3.session.Session, dict[str, str]]:
+    """The whole estate: the management account plus two members created through AWS Organizations.
+
+    Returns the management session and the account id of each label.
+    """
+    mgmt = demo_session("core")
+    estate.build_account(mgmt, "core")
+    org = mgmt.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    ids = {"core": mgmt.client("sts").get_caller_identity()["Account"]}
+    for label, (name, _) in estate.ACCOUNTS.items():
+        if label == "core":
+            continue
+        ids[label] = org.create_account(AccountName=name, Email=f"{label}@example.com")[
+            "CreateAccountStatus"]["AccountId"]
+        member = _member(mgmt, ids[label], label)
+        estate.build_account(member, label)
+    return mgmt, ids
+
+
+def _member(mgmt, account_id: str, label: str) -> boto3.session.Session:
+    creds = mgmt.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/{estate.MEMBER_ROLE}", RoleSessionName="estate-builder"
+    )["Credentials"]
+    return demo_session(label, aws_access_key_id=creds["AccessKeyId"],
+                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+
+
 def collect_demo(out: Path, quiet: bool = True) -> snap.Snapshot:
-    """Build the estate in moto, collect it like a real account, and write the snapshot to ``out``."""
-    from imds_audit.collect.run import Options, Target, collect
+    """Build the estate in moto, collect it as an Organizations audit would, write the snapshot to ``out``."""
+    from imds_audit.collect.accounts import from_organization
+    from imds_audit.collect.run import Options, collect
 
     with simulated_aws():
-        session = demo_session()
-        estate.build(session)
-        identity = session.client("sts").get_caller_identity()
-        result = collect([Target(identity["Account"], session, label="demo")],
-                         Options(regions=list(estate.REGIONS), quiet=quiet, settings={"simulated": True}),
-                         collected_by=identity["Arn"])
+        mgmt, ids = build_organization()
+        labels = {v: k for k, v in ids.items()}
+
+        def factory(account_id, **kwargs):
+            return demo_session(labels[account_id], auditor=True, **kwargs)
+
+        targets, failures = from_organization(mgmt, estate.MEMBER_ROLE, session_factory=factory)
+        identity = mgmt.client("sts").get_caller_identity()
+        result = collect(targets, Options(regions=list(estate.REGIONS), quiet=quiet,
+                                          settings={"simulated": True}),
+                         collected_by=identity["Arn"], failed_accounts=failures)
     snap.write(result, out)
     return result

@@ -12,17 +12,32 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 
-ACCOUNT = "123456789012"
+ACCOUNT = "123456789012"  # moto's default account: the organization's management account
 REGIONS = ("us-east-1", "eu-west-1", "ap-northeast-1")
+MEMBER_ROLE = "OrganizationAccountAccessRole"
+# label → (account name in the organization, regions it uses)
+ACCOUNTS = {"core": ("prod-core", REGIONS), "payments": ("payments-prod", ("us-east-1", "eu-west-1")),
+            "sandbox": ("sandbox", ("us-east-1", "ap-northeast-1"))}
+# Regions an SCP denies to the auditor entirely, per account: every call there fails (not assessed).
+DENIED_REGIONS = {"sandbox": ("ap-northeast-1",)}
 
 # Account-level IMDS defaults per region, as GetInstanceMetadataDefaults would answer them.
 # moto 5.2.5 does not implement that API: the demo answers it from this table (see simulator.py).
 # None means the auditor is denied the call there, so groups relying on the default are unknown.
 ACCOUNT_DEFAULTS = {
-    "us-east-1": {},  # nothing set at the account level
-    "eu-west-1": {"HttpTokens": "required", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 2,
-                  "HttpTokensEnforced": "enabled", "ManagedBy": "account"},
-    "ap-northeast-1": None,
+    "core": {
+        "us-east-1": {},  # nothing set at the account level
+        "eu-west-1": {"HttpTokens": "required", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 2,
+                      "HttpTokensEnforced": "enabled", "ManagedBy": "account"},
+        "ap-northeast-1": None,
+    },
+    "payments": {
+        "us-east-1": {"HttpTokens": "required", "HttpTokensEnforced": "enabled",
+                      "ManagedBy": "declarative-policy",
+                      "ManagedExceptionMessage": "Managed by the payments OU declarative policy"},
+        "eu-west-1": {},
+    },
+    "sandbox": {"us-east-1": {}, "ap-northeast-1": {}},
 }
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -53,6 +68,7 @@ class Group:
     region: str
     expect: str                       # compliant | non_compliant | unknown: the known truth
     why: str                          # the case it covers
+    account: str = "core"             # which account of ACCOUNTS holds it
     template: str | None = None       # launch template name
     version: str | None = "$Default"  # as the group names it
     lc: str | None = None             # launch configuration name
@@ -163,8 +179,63 @@ GROUPS = [
 ]
 
 
+# The two member accounts, generated from a few patterns so the estate has 40+ groups.
+PAYMENTS_ROLES = {"payments-app": ([], {"ledger": {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"], "Resource": "*"},
+    {"Effect": "Allow", "Action": ["kms:Decrypt", "ssm:GetParameter"], "Resource": "*",
+     "Condition": {"StringEquals": {"aws:ResourceTag/team": "payments"}}}]}})}
+MEMBER_TEMPLATES = {
+    "payments": {
+        "pay-api-lt": ("us-east-1", [{"HttpTokens": "optional"}, {"HttpTokens": "required"}], 2, "payments-app"),
+        "pay-worker-lt": ("eu-west-1", [{"HttpTokens": "optional", "HttpEndpoint": "enabled"},
+                                        {"HttpTokens": "required", "HttpEndpoint": "enabled"}], 2, "payments-app"),
+        "pay-edge-lt": ("us-east-1", [None], 1, "platform-admin"),
+    },
+    "sandbox": {
+        "sbx-lt": ("us-east-1", [{"HttpTokens": "optional"}], 1, "ci-runner"),
+        "sbx-v2-lt": ("us-east-1", [{"HttpTokens": "required"}], 1, "reporting"),
+        "sbx-jp-lt": ("ap-northeast-1", [None], 1, "reporting"),
+    },
+}
+MEMBER_LAUNCH_CONFIGURATIONS = {
+    "payments": {"pay-ledger-lc": ("eu-west-1", None, "payments-app")},
+    "sandbox": {},
+}
+GROUPS += [
+    Group("pay-api-blue", "us-east-1", "compliant", "default v2 required", account="payments",
+          template="pay-api-lt", capacity=2),
+    Group("pay-api-green", "us-east-1", "non_compliant", "pinned to v1 optional; launches fail (enforced)",
+          account="payments", template="pay-api-lt", version="1"),
+    Group("pay-edge", "us-east-1", "compliant", "silent template; declarative policy requires tokens",
+          account="payments", template="pay-edge-lt", capacity=1),
+    Group("pay-ledger", "eu-west-1", "non_compliant", "launch configuration without options, no default",
+          account="payments", lc="pay-ledger-lc", capacity=1, imdsv1_calls=[220]),
+] + [
+    Group(f"pay-worker-{n:02d}", "eu-west-1", "non_compliant" if n % 3 == 0 else "compliant",
+          "fleet of workers: every third pinned to v1 (optional)", account="payments",
+          template="pay-worker-lt", version="1" if n % 3 == 0 else "$Default", capacity=1 if n < 4 else 0)
+    for n in range(8)
+] + [
+    Group("sbx-exp-<script>alert(1)</script>", "us-east-1", "non_compliant",
+          "hostile name: HTML in a group name", account="sandbox", template="sbx-lt"),
+    Group("sbx;$(touch /tmp/pwned)`id`'\"", "us-east-1", "non_compliant",
+          "hostile name: shell metacharacters", account="sandbox", template="sbx-lt"),
+    Group("sbx-${var.x}-{{7*7}}", "us-east-1", "compliant", "hostile name: HCL and template interpolation",
+          account="sandbox", template="sbx-v2-lt"),
+    Group("検証用グループ", "us-east-1", "non_compliant", "Japanese name", account="sandbox", template="sbx-lt",
+          capacity=1),
+    Group("sbx-tokyo", "ap-northeast-1", "not_assessed", "the whole region is denied by an SCP",
+          account="sandbox", template="sbx-jp-lt"),
+]
+TEMPLATES_BY_ACCOUNT = {"core": TEMPLATES, **MEMBER_TEMPLATES}
+LAUNCH_CONFIGURATIONS_BY_ACCOUNT = {"core": LAUNCH_CONFIGURATIONS, **MEMBER_LAUNCH_CONFIGURATIONS}
+ROLES_BY_ACCOUNT = {"core": ROLES, "payments": {**PAYMENTS_ROLES, "platform-admin": ROLES["platform-admin"]},
+                    "sandbox": {k: ROLES[k] for k in ("ci-runner", "reporting")}}
+
+
 def expected_statuses() -> dict[tuple[str, str], str]:
-    return {(g.region, g.name): g.expect for g in GROUPS}
+    """(region, group name) → status, for every group the audit can see (denied regions excluded)."""
+    return {(g.region, g.name): g.expect for g in GROUPS if g.expect != "not_assessed"}
 
 
 APP_IMAGE = "acme-al2023-app-2026.11.2"
@@ -178,11 +249,12 @@ def _image(session, region: str, name: str) -> str:
         BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}}])["ImageId"]
 
 
-def build(session: boto3.session.Session, now: datetime | None = None) -> None:
-    """Create the estate in moto through ``session`` (which must point at moto)."""
+def build_account(session: boto3.session.Session, label: str, now: datetime | None = None) -> None:
+    """Create one account's part of the estate in moto through ``session`` (which must point at moto)."""
+    regions = ACCOUNTS[label][1]
     iam = session.client("iam")
     profiles = {}
-    for role, (managed, inline) in ROLES.items():
+    for role, (managed, inline) in ROLES_BY_ACCOUNT[label].items():
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                     "Principal": {"Service": "ec2.amazonaws.com"}}]}))
@@ -194,10 +266,10 @@ def build(session: boto3.session.Session, now: datetime | None = None) -> None:
         iam.add_role_to_instance_profile(InstanceProfileName=f"{role}-profile", RoleName=role)
         profiles[role] = prof["Arn"]
 
-    images = {r: _image(session, r, APP_IMAGE) for r in REGIONS}
-    eks_images = {r: _image(session, r, EKS_IMAGE) for r in REGIONS}
+    images = {r: _image(session, r, APP_IMAGE) for r in regions}
+    eks_images = {r: _image(session, r, EKS_IMAGE) for r in regions if label == "core"}
     template_ids = {}
-    for name, (region, versions, default, role) in TEMPLATES.items():
+    for name, (region, versions, default, role) in TEMPLATES_BY_ACCOUNT[label].items():
         ec2 = session.client("ec2", region)
         image = eks_images[region] if name.startswith("eks") else images[region]
         template_id = None
@@ -216,14 +288,15 @@ def build(session: boto3.session.Session, now: datetime | None = None) -> None:
             ec2.modify_launch_template(LaunchTemplateId=template_id, DefaultVersion=str(default))
         template_ids[name] = template_id
 
-    for name, (region, meta, role) in LAUNCH_CONFIGURATIONS.items():
+    for name, (region, meta, role) in LAUNCH_CONFIGURATIONS_BY_ACCOUNT[label].items():
         kwargs = {"LaunchConfigurationName": name, "ImageId": images[region], "InstanceType": "t3.micro",
                   "IamInstanceProfile": profiles[role]}
         if meta is not None:
             kwargs["MetadataOptions"] = meta
         session.client("autoscaling", region).create_launch_configuration(**kwargs)
 
-    for g in GROUPS:
+    mine = [g for g in GROUPS if g.account == label]
+    for g in mine:
         asg = session.client("autoscaling", g.region)
         kwargs = {"AutoScalingGroupName": g.name, "MinSize": 0, "MaxSize": max(4, g.capacity),
                   "DesiredCapacity": g.capacity, "AvailabilityZones": [f"{g.region}a"],
@@ -245,19 +318,25 @@ def build(session: boto3.session.Session, now: datetime | None = None) -> None:
             kwargs["LaunchTemplate"] = {"LaunchTemplateId": template_ids[g.template], "Version": g.version}
         asg.create_auto_scaling_group(**kwargs)
 
-    # Drift: fix the template after the fleet launched; instances keep their old options.
-    ec2 = session.client("ec2", "us-east-1")
-    ec2.create_launch_template_version(
-        LaunchTemplateId=template_ids["drift-lt"], SourceVersion="1",
-        LaunchTemplateData={"MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"}})
-    ec2.modify_launch_template(LaunchTemplateId=template_ids["drift-lt"], DefaultVersion="2")
+    if "drift-lt" in template_ids:
+        # Drift: fix the template after the fleet launched; instances keep their old options.
+        ec2 = session.client("ec2", "us-east-1")
+        ec2.create_launch_template_version(
+            LaunchTemplateId=template_ids["drift-lt"], SourceVersion="1",
+            LaunchTemplateData={"MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"}})
+        ec2.modify_launch_template(LaunchTemplateId=template_ids["drift-lt"], DefaultVersion="2")
 
-    _usage(session, now or datetime.now(timezone.utc))
+    _usage(session, mine, now or datetime.now(timezone.utc))
 
 
-def _usage(session, now: datetime) -> None:
+def build(session: boto3.session.Session, now: datetime | None = None) -> None:
+    """The core account's part only (one account, three regions): enough for most tests."""
+    build_account(session, "core", now)
+
+
+def _usage(session, groups: list[Group], now: datetime) -> None:
     """IMDSv1 calls (MetadataNoToken) per instance, spread over the last days of the window."""
-    for g in GROUPS:
+    for g in groups:
         if not g.imdsv1_calls:
             continue
         asg = session.client("autoscaling", g.region)
@@ -270,5 +349,6 @@ def _usage(session, now: datetime) -> None:
             days = 4
             cw.put_metric_data(Namespace="AWS/EC2", MetricData=[{
                 "MetricName": "MetadataNoToken", "Dimensions": [{"Name": "InstanceId", "Value": iid}],
-                "Timestamp": now - timedelta(days=d + 1), "Value": float(total // days + (total % days if d == 0 else 0)),
-                "Unit": "Count"} for d in range(days)])
+                "Timestamp": now - timedelta(days=d + 1),
+                "Value": float(total // days + (total % days if d == 0 else 0)), "Unit": "Count"}
+                for d in range(days)])

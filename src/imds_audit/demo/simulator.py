@@ -24,6 +24,21 @@ def metadata_defaults_hook(defaults: dict[str, dict | None]):
     return answer
 
 
-def install(session, defaults: dict[str, dict | None]) -> None:
-    """Register the hook on a boto3 session; clients created from it afterwards inherit it."""
+def denied_regions_hook(regions: tuple[str, ...]):
+    """Every call into ``regions`` fails as an SCP's explicit deny would make it fail."""
+    def deny(context=None, model=None, **_):
+        if (context or {}).get("client_region") in regions:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "explicit deny in a service "
+                                         "control policy (simulated)"},
+                               "ResponseMetadata": {"HTTPStatusCode": 403}}, model.name if model else "?")
+    return deny
+
+
+def install(session, defaults: dict[str, dict | None], denied: tuple[str, ...] = ()) -> None:
+    """Register the hooks on a boto3 session; clients created from it afterwards inherit them."""
     session.events.register("before-call.ec2.GetInstanceMetadataDefaults", metadata_defaults_hook(defaults))
+    if denied:
+        # botocore calls the most specific event's handlers first: the deny must sit there too.
+        session.events.register_first("before-call", denied_regions_hook(denied))
+        session.events.register_first("before-call.ec2.GetInstanceMetadataDefaults",
+                                      denied_regions_hook(denied))
