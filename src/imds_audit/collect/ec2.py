@@ -32,16 +32,11 @@ def collect_templates(caller: Caller, client, sources: list[dict]) -> dict[str, 
         elif s.get("launch_template_name"):
             by_name[s["launch_template_name"]].add(version)
     a, r = caller.account, caller.region
-    templates = []
-    for chunk in _chunks(sorted(wanted), 200):
-        templates += caller.pages(client, "DescribeLaunchTemplates", "LaunchTemplates",
-                                  LaunchTemplateIds=chunk) or []
-    for chunk in _chunks(sorted(by_name), 200):
-        found = caller.pages(client, "DescribeLaunchTemplates", "LaunchTemplates",
-                             LaunchTemplateNames=chunk) or []
-        templates += found
-        for t in found:
-            wanted[t["LaunchTemplateId"]] |= by_name.get(t["LaunchTemplateName"], set())
+    templates = _describe_templates(caller, client, "LaunchTemplateIds", "LaunchTemplateId", sorted(wanted))
+    found = _describe_templates(caller, client, "LaunchTemplateNames", "LaunchTemplateName", sorted(by_name))
+    templates += found
+    for t in found:
+        wanted[t["LaunchTemplateId"]] |= by_name.get(t["LaunchTemplateName"], set())
     template_rows = [{
         "account_id": a, "region": r, "launch_template_id": t["LaunchTemplateId"],
         "launch_template_name": t.get("LaunchTemplateName"),
@@ -78,6 +73,35 @@ def collect_templates(caller: Caller, client, sources: list[dict]) -> dict[str, 
                 "iam_instance_profile_name": profile.get("Name"),
             })
     return {"launch_templates": template_rows, "launch_template_versions": version_rows}
+
+
+def _describe_templates(caller: Caller, client, param: str, key: str, wanted: list[str]) -> list[dict]:
+    """DescribeLaunchTemplates for every id (or name) in ``wanted``, 200 a call.
+
+    Two defences, both for real failure modes: a call naming one deleted template fails whole, so a
+    failed chunk is retried one by one (the others are kept); and an answer that silently omits some
+    of the names asked for (seen with moto, which truncates at 15 without a NextToken) is asked again
+    for the missing ones until nothing more arrives.
+    """
+    found: dict[str, dict] = {}
+    pending = list(wanted)
+    while pending:
+        progress = False
+        for chunk in _chunks(pending, 200):
+            got = caller.pages(client, "DescribeLaunchTemplates", "LaunchTemplates", **{param: chunk})
+            if got is None and len(chunk) > 1:
+                got = []
+                for one in chunk:
+                    got += caller.pages(client, "DescribeLaunchTemplates", "LaunchTemplates",
+                                        **{param: [one]}) or []
+            for t in got or []:
+                if t[key] not in found:
+                    found[t[key]] = t
+                    progress = True
+        pending = [w for w in pending if w not in found]
+        if not progress:
+            break
+    return list(found.values())
 
 
 def collect_instances(caller: Caller, client, asg_instances: list[dict]) -> list[dict]:
