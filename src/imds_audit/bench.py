@@ -72,7 +72,7 @@ def populate(session, groups: int, region: str = "us-east-1", per_template: int 
             AutoScalingGroupName=f"bench-asg-{g:05d}", MinSize=0, MaxSize=2, DesiredCapacity=capacity,
             AvailabilityZones=[f"{region}a"],
             LaunchTemplate={"LaunchTemplateId": template_ids[g // per_template],
-                            "Version": "$Default" if g % 3 else "1"})
+                            "Version": "1" if (g // per_template) % 5 == 0 else "$Default"})
 
 
 def bench_collection(sizes: list[int]) -> None:

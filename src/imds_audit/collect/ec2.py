@@ -18,8 +18,8 @@ def _chunks(items: list, size: int):
 def collect_templates(caller: Caller, client, sources: list[dict]) -> dict[str, list[dict]]:
     """Launch templates named by the groups, and every version a group can launch from.
 
-    Versions are fetched per template with exactly the version strings groups name ($Default,
-    $Latest, numbers), so each template costs one DescribeLaunchTemplateVersions call.
+    $Default and $Latest come from account-wide walks (see _versions_account_wide); the rest per
+    template with exactly the version strings groups name, one DescribeLaunchTemplateVersions call each.
     """
     wanted: dict[str, set[str]] = defaultdict(set)
     by_name: dict[str, set[str]] = defaultdict(set)
@@ -43,36 +43,70 @@ def collect_templates(caller: Caller, client, sources: list[dict]) -> dict[str, 
         "default_version": t.get("DefaultVersionNumber"), "latest_version": t.get("LatestVersionNumber"),
     } for t in templates]
     known = {t["LaunchTemplateId"] for t in templates}
-    version_rows = []
+    versions = _versions_account_wide(caller, client, wanted, known)
+    covered = _covered(wanted, versions)
     for template_id in sorted(wanted):
-        if template_id not in known:
+        if template_id not in known or template_id in covered:
             continue
-        versions = caller.pages(client, "DescribeLaunchTemplateVersions", "LaunchTemplateVersions",
-                                LaunchTemplateId=template_id, Versions=sorted(wanted[template_id]))
-        if versions is None:
+        todo = sorted(wanted[template_id])
+        found = caller.pages(client, "DescribeLaunchTemplateVersions", "LaunchTemplateVersions",
+                             LaunchTemplateId=template_id, Versions=todo)
+        if found is None:
             # One missing version fails the whole call: fetch the others one by one so they are kept.
-            versions = []
-            for v in sorted(wanted[template_id]):
-                versions += caller.pages(client, "DescribeLaunchTemplateVersions", "LaunchTemplateVersions",
-                                         LaunchTemplateId=template_id, Versions=[v]) or []
-        seen = set()
-        for v in versions:
-            if v["VersionNumber"] in seen:
-                continue
-            seen.add(v["VersionNumber"])
-            data = v.get("LaunchTemplateData") or {}
-            meta = data.get("MetadataOptions") or {}
-            profile = data.get("IamInstanceProfile") or {}
-            version_rows.append({
-                "account_id": a, "region": r, "launch_template_id": v["LaunchTemplateId"],
-                "launch_template_name": v.get("LaunchTemplateName"), "version_number": v["VersionNumber"],
-                "http_tokens": meta.get("HttpTokens"), "http_endpoint": meta.get("HttpEndpoint"),
-                "hop_limit": meta.get("HttpPutResponseHopLimit"), "image_id": data.get("ImageId"),
-                "instance_type": data.get("InstanceType"),
-                "iam_instance_profile_arn": profile.get("Arn"),
-                "iam_instance_profile_name": profile.get("Name"),
-            })
+            found = []
+            for v in todo:
+                found += caller.pages(client, "DescribeLaunchTemplateVersions", "LaunchTemplateVersions",
+                                      LaunchTemplateId=template_id, Versions=[v]) or []
+        versions += found
+    seen = set()
+    version_rows = []
+    for v in versions:
+        if (v["LaunchTemplateId"], v["VersionNumber"]) in seen or v["LaunchTemplateId"] not in wanted:
+            continue
+        seen.add((v["LaunchTemplateId"], v["VersionNumber"]))
+        data = v.get("LaunchTemplateData") or {}
+        meta = data.get("MetadataOptions") or {}
+        profile = data.get("IamInstanceProfile") or {}
+        version_rows.append({
+            "account_id": a, "region": r, "launch_template_id": v["LaunchTemplateId"],
+            "launch_template_name": v.get("LaunchTemplateName"), "version_number": v["VersionNumber"],
+            "http_tokens": meta.get("HttpTokens"), "http_endpoint": meta.get("HttpEndpoint"),
+            "hop_limit": meta.get("HttpPutResponseHopLimit"), "image_id": data.get("ImageId"),
+            "instance_type": data.get("InstanceType"),
+            "iam_instance_profile_arn": profile.get("Arn"),
+            "iam_instance_profile_name": profile.get("Name"),
+        })
     return {"launch_templates": template_rows, "launch_template_versions": version_rows}
+
+
+ACCOUNT_WIDE_THRESHOLD = 4  # below this many templates, per-template calls are as cheap
+
+
+def _versions_account_wide(caller: Caller, client, wanted: dict[str, set[str]], known: set[str]) -> list[dict]:
+    """The $Default and $Latest versions of every template in one paginated walk each.
+
+    DescribeLaunchTemplateVersions without a template id returns the default (or latest) version of
+    every template, 200 a page: far fewer calls than one per template. Only templates whose every
+    wanted version is $Default/$Latest are served this way; numbered versions are asked per template.
+    """
+    symbolic = [t for t in known if wanted.get(t) and wanted[t] <= {"$Default", "$Latest"}]
+    if len(symbolic) < ACCOUNT_WIDE_THRESHOLD:
+        return []
+    out = []
+    for version in ("$Default", "$Latest"):
+        if any(version in wanted[t] for t in symbolic):
+            got = caller.pages(client, "DescribeLaunchTemplateVersions", "LaunchTemplateVersions",
+                               Versions=[version], PaginationConfig={"PageSize": 200})
+            out += [dict(v, _symbol=version) for v in got or [] if v["LaunchTemplateId"] in wanted]
+    return out
+
+
+def _covered(wanted: dict[str, set[str]], versions: list[dict]) -> set[str]:
+    """Templates for which the walk returned every version the groups name."""
+    have: dict[str, set[str]] = defaultdict(set)
+    for v in versions:
+        have[v["LaunchTemplateId"]].add(v["_symbol"])
+    return {t for t, symbols in have.items() if wanted[t] <= symbols}
 
 
 def _describe_templates(caller: Caller, client, param: str, key: str, wanted: list[str]) -> list[dict]:
