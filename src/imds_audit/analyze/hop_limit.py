@@ -16,11 +16,11 @@ CONTAINER_AMI_PATTERN = r"(?i)\b(?:eks|ecs|bottlerocket)\b|amazon-eks|amzn2-ami-
 def container_nodes(groups: pd.DataFrame, role_policies: pd.DataFrame,
                     images: pd.DataFrame, sources: pd.DataFrame) -> pd.Series:
     """True where the group runs EKS or ECS nodes, recognised from its role's policies, tags or AMI."""
-    policies = role_policies.groupby(["account_id", "role_name"])["policy_name"].agg(
-        lambda names: any(n in CONTAINER_POLICIES for n in names)).rename("_cp").reset_index()
+    policies = role_policies.assign(_cp=role_policies["policy_name"].isin(CONTAINER_POLICIES)).groupby(
+        ["account_id", "role_name"], as_index=False)["_cp"].any()
     by_role = groups[["account_id", "iam_role"]].merge(
         policies.rename(columns={"role_name": "iam_role"}), on=["account_id", "iam_role"], how="left")
-    from_role = by_role["_cp"].fillna(False).astype(bool).to_numpy()
+    from_role = by_role["_cp"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     from_tags = groups["tags"].str.contains(CONTAINER_TAG_PATTERN, regex=True, na=False).to_numpy()
     base = sources[sources["position"].isin(["single", "base"])][
         ["account_id", "region", "asg_name", "image_id"]].drop_duplicates(

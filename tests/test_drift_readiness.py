@@ -1,0 +1,120 @@
+"""Drift, readiness, hop limit and launch failure: each rule from the case it covers (snapshot data)."""
+
+import pandas as pd
+
+from factory import A, R, ok_calls, template_group
+from imds_audit import snapshot as snap
+from imds_audit.analyze import hop_limit, instances, launch_failure, verdict
+
+
+def _instance(iid, tokens="required", version="1", endpoint="enabled", state="running", template="lt-1"):
+    return {"account_id": A, "region": R, "instance_id": iid, "asg_name": "g", "state": state,
+            "launch_template_id": template, "launch_template_version": version, "http_tokens": tokens,
+            "http_endpoint": endpoint, "hop_limit": 1}
+
+
+def _usage(iid, calls):
+    return {"account_id": A, "region": R, "instance_id": iid, "metadata_no_token": calls, "window_days": 14}
+
+
+def findings(s):
+    sources = verdict.resolve_sources(s)
+    groups = verdict.group_status(s["auto_scaling_groups"], sources)
+    live = instances.instance_state(s["instances"], sources, s["imdsv1_usage"])
+    return instances.attach(groups, live, s.calls).set_index("asg_name").loc["g"], sources
+
+
+def test_instance_allowing_imdsv1_under_a_fixed_template_is_drift():
+    s = template_group(tokens="required", extra_tables={"instances": [_instance("i-1", tokens="optional")]})
+    g, _ = findings(s)
+    assert g["status"] == "compliant"
+    assert g["instances_allowing_imdsv1"] == 1 and g["drift"]
+
+
+def test_instance_from_an_older_version_is_drift_even_if_its_own_options_are_fine():
+    s = template_group(tokens="required", default=2, latest=2,
+                       versions={1: ("required", None, None), 2: ("required", None, 2)},
+                       extra_tables={"instances": [_instance("i-1", version="1"), _instance("i-2", version="2")]})
+    g, _ = findings(s)
+    assert g["instances_outdated"] == 1 and g["drift"]
+    assert g["instances_allowing_imdsv1"] == 0
+
+
+def test_instance_with_endpoint_disabled_does_not_allow_imdsv1():
+    s = template_group(tokens="required", extra_tables={
+        "instances": [_instance("i-1", tokens="optional", endpoint="disabled")]})
+    g, _ = findings(s)
+    assert g["instances_allowing_imdsv1"] == 0 and not g["drift"]
+
+
+def test_terminated_instances_are_not_counted():
+    s = template_group(tokens="required", extra_tables={
+        "instances": [_instance("i-1", tokens="optional", state="terminated")]})
+    g, _ = findings(s)
+    assert g["instances"] == 0 and not g["drift"]
+
+
+def test_imdsv1_calls_block_enforcement_and_name_the_callers():
+    s = template_group(tokens="optional", extra_tables={
+        "instances": [_instance("i-1", "optional"), _instance("i-2", "optional"), _instance("i-3", "optional")],
+        "imdsv1_usage": [_usage("i-1", 5.0), _usage("i-2", 0.0), _usage("i-3", 900.0)]})
+    g, _ = findings(s)
+    assert g["readiness"] == "blocked"
+    assert g["imdsv1_calls"] == 905
+    assert g["imdsv1_callers"] == "i-3 i-1"  # most calls first
+
+
+def test_no_calls_in_the_window_is_ready():
+    s = template_group(tokens="optional", extra_tables={
+        "instances": [_instance("i-1", "optional")], "imdsv1_usage": [_usage("i-1", 0.0)]})
+    g, _ = findings(s)
+    assert g["readiness"] == "ready" and g["imdsv1_calls"] == 0
+
+
+def test_unread_usage_is_unknown_readiness_not_ready():
+    calls = ok_calls(apis=("GetInstanceMetadataDefaults", "DescribeImages")) + ok_calls(
+        apis=("GetMetricData",), outcome="access_denied")
+    s = template_group(tokens="optional", calls=calls, extra_tables={"instances": [_instance("i-1", "optional")]})
+    g, _ = findings(s)
+    assert g["readiness"] == "unknown"
+    assert pd.isna(g["imdsv1_calls"])
+
+
+def test_hop_limit_flags():
+    groups = pd.DataFrame({"account_id": [A] * 4, "region": [R] * 4, "asg_name": list("abcd"),
+                           "iam_role": ["node", "app", "app", "app"],
+                           "tags": ["{}", '{"kubernetes.io/cluster/prod": ""}', "{}", "{}"],
+                           "hop_limit": pd.array([2, 2, 3, 1], dtype="Int64")})
+    policies = snap.conform("role_policies", [{"account_id": A, "role_name": "node",
+                                               "policy_name": "AmazonEKSWorkerNodePolicy"}])
+    sources = pd.DataFrame({"account_id": [A] * 4, "region": [R] * 4, "asg_name": list("abcd"),
+                            "position": ["single"] * 4, "image_id": ["ami-1", "ami-1", "ami-1", "ami-2"]})
+    images = snap.conform("images", [{"account_id": A, "region": R, "image_id": "ami-1", "name": "al2023"}])
+    containers = hop_limit.container_nodes(groups, policies, images, sources)
+    assert containers.tolist() == [True, True, False, False]
+    assert hop_limit.hop_limit_flag(groups["hop_limit"], containers).tolist() == [
+        "expected_container", "expected_container", "excessive", "ok"]
+
+
+def test_container_ami_name_is_recognised():
+    groups = pd.DataFrame({"account_id": [A], "region": [R], "asg_name": ["a"], "iam_role": [None], "tags": ["{}"]})
+    sources = pd.DataFrame({"account_id": [A], "region": [R], "asg_name": ["a"], "position": ["single"],
+                            "image_id": ["ami-9"]})
+    images = snap.conform("images", [{"account_id": A, "region": R, "image_id": "ami-9",
+                                      "name": "amazon-eks-node-1.31-v20241115"}])
+    assert hop_limit.container_nodes(groups, snap.empty("role_policies"), images, sources).tolist() == [True]
+
+
+def test_enforced_account_default_with_optional_template_is_a_launch_failure():
+    enforced = {"http_tokens": "required", "http_tokens_enforced": "enabled"}
+    s = template_group(tokens="optional", defaults=enforced)
+    sources = verdict.resolve_sources(s)
+    groups = verdict.group_status(s["auto_scaling_groups"], sources)
+    assert launch_failure(groups, sources).tolist() == [True]
+    ok = template_group(tokens="required", defaults=enforced)
+    ok_sources = verdict.resolve_sources(ok)
+    assert launch_failure(verdict.group_status(ok["auto_scaling_groups"], ok_sources), ok_sources).tolist() == [False]
+    not_enforced = template_group(tokens="optional", defaults={"http_tokens": "required"})
+    ne_sources = verdict.resolve_sources(not_enforced)
+    assert launch_failure(verdict.group_status(not_enforced["auto_scaling_groups"], ne_sources),
+                          ne_sources).tolist() == [False]
