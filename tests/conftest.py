@@ -54,3 +54,13 @@ def moto_server(tmp_path):
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def demo_paths(tmp_path_factory):
+    """The simulated estate collected twice: a quarter ago (rewound) and now. Built once per run."""
+    from imds_audit.demo import collect_demo
+
+    root = tmp_path_factory.mktemp("demo")
+    collect_demo(root / "snapshot", previous=root / "previous")
+    return root / "snapshot", root / "previous"

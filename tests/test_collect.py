@@ -79,11 +79,8 @@ def test_worst_outcome_is_kept():
 
 
 @pytest.fixture(scope="module")
-def demo_snapshot(tmp_path_factory):
-    from imds_audit.demo import collect_demo
-    path = tmp_path_factory.mktemp("demo") / "snapshot"
-    collect_demo(path)
-    return snap.read(path)
+def demo_snapshot(demo_paths):
+    return snap.read(demo_paths[0])
 
 
 def test_demo_statuses_match_the_known_truth(demo_snapshot):

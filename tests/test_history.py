@@ -56,3 +56,24 @@ def test_trend_is_oldest_first_with_coverage():
     assert t["coverage_pct"].tolist() == [60.0, 60.0, 100.0]
     assert t["instance_coverage_pct"].tolist() == [40.0, 42.9, 100.0]  # 3 of 5, then 3 of 7 instances
     assert t["exposed_roles"].tolist() == [1, 1, 0]
+
+
+def test_demo_history_shows_the_quarter_s_changes(demo_paths):
+    from imds_audit import snapshot as snap
+    from imds_audit.analyze import verdict
+    from imds_audit.demo import estate
+
+    def judged(path):
+        s = snap.read(path)
+        g = verdict.group_status(s["auto_scaling_groups"], verdict.resolve_sources(s))
+        return g.assign(instances=0, instances_allowing_imdsv1=0, risk_tier="-", iam_role="-"), s
+
+    now, s_now = judged(demo_paths[0])
+    before, s_before = judged(demo_paths[1])
+    assert s_before.collected_at < s_now.collected_at
+    d = history.diff_groups(now, before)
+    changed = d[d["change"] != "unchanged"].set_index("asg_name")["change"].to_dict()
+    assert changed == {"web-canary": "newly_non_compliant", "api-pinned-v3": "newly_compliant",
+                       "pay-worker-01": "newly_compliant", "pay-api-blue": "newly_compliant",
+                       "reports-hop3": "new_group"}
+    assert {n for _, n in estate.ADDED_SINCE} <= set(changed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -48,24 +49,25 @@ def demo_session(label: str = "core", auditor: bool = False, **kwargs) -> boto3.
     return session
 
 
-def build_organization() -> tuple[boto3.session.Session, dict[str, str]]:
+def build_organization() -> tuple[dict[str, boto3.session.Session], dict[str, str]]:
     """The whole estate: the management account plus two members created through AWS Organizations.
 
-    Returns the management session and the account id of each label.
+    Returns the builder's session and the account id of each account label.
     """
     mgmt = demo_session("core")
     estate.build_account(mgmt, "core")
     org = mgmt.client("organizations")
     org.create_organization(FeatureSet="ALL")
     ids = {"core": mgmt.client("sts").get_caller_identity()["Account"]}
+    sessions = {"core": mgmt}
     for label, (name, _) in estate.ACCOUNTS.items():
         if label == "core":
             continue
         ids[label] = org.create_account(AccountName=name, Email=f"{label}@example.com")[
             "CreateAccountStatus"]["AccountId"]
-        member = _member(mgmt, ids[label], label)
-        estate.build_account(member, label)
-    return mgmt, ids
+        sessions[label] = _member(mgmt, ids[label], label)
+        estate.build_account(sessions[label], label)
+    return sessions, ids
 
 
 def _member(mgmt, account_id: str, label: str) -> boto3.session.Session:
@@ -76,22 +78,38 @@ def _member(mgmt, account_id: str, label: str) -> boto3.session.Session:
                         aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
 
 
-def collect_demo(out: Path, quiet: bool = True) -> snap.Snapshot:
-    """Build the estate in moto, collect it as an Organizations audit would, write the snapshot to ``out``."""
+def _collect_org(mgmt, ids: dict[str, str], quiet: bool) -> snap.Snapshot:
     from imds_audit.collect.accounts import from_organization
     from imds_audit.collect.run import Options, collect
 
+    labels = {v: k for k, v in ids.items()}
+
+    def factory(account_id, **kwargs):
+        return demo_session(labels[account_id], auditor=True, **kwargs)
+
+    targets, failures = from_organization(mgmt, estate.MEMBER_ROLE, session_factory=factory)
+    identity = mgmt.client("sts").get_caller_identity()
+    return collect(targets, Options(regions=list(estate.REGIONS), quiet=quiet, settings={"simulated": True}),
+                   collected_by=identity["Arn"], failed_accounts=failures)
+
+
+def collect_demo(out: Path, quiet: bool = True, previous: Path | None = None,
+                 previous_days_ago: int = 91) -> snap.Snapshot:
+    """Build the estate in moto, collect it as an Organizations audit would, write the snapshot to ``out``.
+
+    With ``previous``, the estate is first rewound to a quarter earlier (estate.rewind) and collected
+    into ``previous`` (its collection date set back by ``previous_days_ago``), then moved forward to
+    today's state: the demo then has a real trend between two snapshots.
+    """
     with simulated_aws():
-        mgmt, ids = build_organization()
-        labels = {v: k for k, v in ids.items()}
-
-        def factory(account_id, **kwargs):
-            return demo_session(labels[account_id], auditor=True, **kwargs)
-
-        targets, failures = from_organization(mgmt, estate.MEMBER_ROLE, session_factory=factory)
-        identity = mgmt.client("sts").get_caller_identity()
-        result = collect(targets, Options(regions=list(estate.REGIONS), quiet=quiet,
-                                          settings={"simulated": True}),
-                         collected_by=identity["Arn"], failed_accounts=failures)
+        sessions, ids = build_organization()
+        if previous is not None:
+            estate.rewind(sessions)
+            earlier = _collect_org(sessions["core"], ids, quiet)
+            when = datetime.fromisoformat(earlier.collected_at) - timedelta(days=previous_days_ago)
+            earlier.collected_at = when.isoformat(timespec="seconds")
+            snap.write(earlier, previous)
+            estate.forward(sessions)
+        result = _collect_org(sessions["core"], ids, quiet)
     snap.write(result, out)
     return result

@@ -297,26 +297,7 @@ def build_account(session: boto3.session.Session, label: str, now: datetime | No
 
     mine = [g for g in GROUPS if g.account == label]
     for g in mine:
-        asg = session.client("autoscaling", g.region)
-        kwargs = {"AutoScalingGroupName": g.name, "MinSize": 0, "MaxSize": max(4, g.capacity),
-                  "DesiredCapacity": g.capacity, "AvailabilityZones": [f"{g.region}a"],
-                  "Tags": [{"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in g.tags.items()]}
-        if g.lc:
-            kwargs["LaunchConfigurationName"] = g.lc
-        elif g.overrides:
-            kwargs["MixedInstancesPolicy"] = {
-                "LaunchTemplate": {
-                    "LaunchTemplateSpecification": {"LaunchTemplateId": template_ids[g.template],
-                                                    "Version": g.version},
-                    "Overrides": [{"InstanceType": "t3.micro"}] + [
-                        {"InstanceType": "t3.large", "LaunchTemplateSpecification": {
-                            "LaunchTemplateId": template_ids[o], "Version": "$Default"}} for o in g.overrides],
-                },
-                "InstancesDistribution": {"OnDemandBaseCapacity": 0},
-            }
-        else:
-            kwargs["LaunchTemplate"] = {"LaunchTemplateId": template_ids[g.template], "Version": g.version}
-        asg.create_auto_scaling_group(**kwargs)
+        create_group(session, g, template_ids)
 
     if "drift-lt" in template_ids:
         # Drift: fix the template after the fleet launched; instances keep their old options.
@@ -327,6 +308,73 @@ def build_account(session: boto3.session.Session, label: str, now: datetime | No
         ec2.modify_launch_template(LaunchTemplateId=template_ids["drift-lt"], DefaultVersion="2")
 
     _usage(session, mine, now or datetime.now(timezone.utc))
+
+
+def create_group(session, g: Group, template_ids: dict[str, str]) -> None:
+    asg = session.client("autoscaling", g.region)
+    kwargs = {"AutoScalingGroupName": g.name, "MinSize": 0, "MaxSize": max(4, g.capacity),
+              "DesiredCapacity": g.capacity, "AvailabilityZones": [f"{g.region}a"],
+              "Tags": [{"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in g.tags.items()]}
+    if g.lc:
+        kwargs["LaunchConfigurationName"] = g.lc
+    elif g.overrides:
+        kwargs["MixedInstancesPolicy"] = {
+            "LaunchTemplate": {
+                "LaunchTemplateSpecification": {"LaunchTemplateId": template_ids[g.template],
+                                                "Version": g.version},
+                "Overrides": [{"InstanceType": "t3.micro"}] + [
+                    {"InstanceType": "t3.large", "LaunchTemplateSpecification": {
+                        "LaunchTemplateId": template_ids[o], "Version": "$Default"}} for o in g.overrides],
+            },
+            "InstancesDistribution": {"OnDemandBaseCapacity": 0},
+        }
+    else:
+        kwargs["LaunchTemplate"] = {"LaunchTemplateId": template_ids[g.template], "Version": g.version}
+    asg.create_auto_scaling_group(**kwargs)
+
+
+# The estate a quarter earlier, as differences from now: (account, group, version it used then).
+EARLIER_VERSIONS = [
+    ("payments", "pay-api-blue", "1"),      # fixed since: was pinned to v1 (optional)
+    ("core", "api-pinned-v3", "1"),         # fixed since
+    ("payments", "pay-worker-01", "1"),     # fixed since
+    ("core", "web-canary", "$Default"),     # regressed since: moved to $Latest (optional)
+]
+ADDED_SINCE = [("core", "reports-hop3")]    # created during the quarter
+
+
+def _group(label: str, name: str) -> Group:
+    return next(g for g in GROUPS if g.account == label and g.name == name)
+
+
+def _template_id(session, region: str, name: str) -> str:
+    found = session.client("ec2", region).describe_launch_templates(LaunchTemplateNames=[name])
+    return found["LaunchTemplates"][0]["LaunchTemplateId"]
+
+
+def rewind(sessions: dict[str, boto3.session.Session]) -> None:
+    """Put the estate back as it was a quarter earlier (see EARLIER_VERSIONS and ADDED_SINCE)."""
+    _set_versions(sessions, {(a, n): v for a, n, v in EARLIER_VERSIONS})
+    for label, name in ADDED_SINCE:
+        g = _group(label, name)
+        sessions[label].client("autoscaling", g.region).delete_auto_scaling_group(
+            AutoScalingGroupName=name, ForceDelete=True)
+
+
+def forward(sessions: dict[str, boto3.session.Session]) -> None:
+    """From the earlier estate to today's: the fixes, the regression and the new group."""
+    _set_versions(sessions, {(a, n): _group(a, n).version for a, n, _ in EARLIER_VERSIONS})
+    for label, name in ADDED_SINCE:
+        g = _group(label, name)
+        create_group(sessions[label], g, {g.template: _template_id(sessions[label], g.region, g.template)})
+
+
+def _set_versions(sessions, versions: dict[tuple[str, str], str]) -> None:
+    for (label, name), version in versions.items():
+        g = _group(label, name)
+        sessions[label].client("autoscaling", g.region).update_auto_scaling_group(
+            AutoScalingGroupName=name, LaunchTemplate={
+                "LaunchTemplateId": _template_id(sessions[label], g.region, g.template), "Version": version})
 
 
 def build(session: boto3.session.Session, now: datetime | None = None) -> None:
