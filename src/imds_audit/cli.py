@@ -65,6 +65,12 @@ def _collect(profile: list[str] | None, regions: str | None, org_role: str | Non
 
 def _report(snapshot_path: Path, out: Path, formats: tuple[str, ...], lang: str, previous: Path | None,
             client: str | None, engagement: str | None) -> None:
+    try:
+        snap.read(snapshot_path)  # refuse a damaged or foreign snapshot before any work
+        if previous is not None:
+            snap.read(previous)
+    except snap.SnapshotError as exc:
+        _fail(str(exc))
     from imds_audit.render.report import build_report
 
     try:
