@@ -164,10 +164,68 @@ def bench_render() -> None:
                 print(f"{label:>18} {fmt:>5}: {time.perf_counter() - t0:6.1f} s")
 
 
+def bench_load(total: int = 5000, accounts: int = 3,
+               regions: tuple[str, ...] = ("us-east-1", "eu-west-1", "ap-northeast-1", "us-west-2")) -> None:
+    """5,000 groups in 3 accounts × 4 regions on a moto server: collected and reported, memory watched."""
+    from imds_audit import snapshot as snap
+    from imds_audit.collect.accounts import from_organization
+    from imds_audit.collect.run import Options, collect
+
+    print(f"\n== load: {total:,} groups in {accounts} accounts × {len(regions)} regions on moto_server ==")
+    with MotoServer() as server, tempfile.TemporaryDirectory() as tmp:
+        saved = {k: os.environ.get(k) for k in [*FAKE, "AWS_ENDPOINT_URL"]}
+        os.environ.update(FAKE)
+        os.environ["AWS_ENDPOINT_URL"] = server.url
+        try:
+            mgmt = boto3.session.Session(region_name="us-east-1")
+            org = mgmt.client("organizations")
+            org.create_organization(FeatureSet="ALL")
+            sessions = [mgmt]
+            for i in range(accounts - 1):
+                aid = org.create_account(AccountName=f"member-{i}", Email=f"m{i}@example.com")[
+                    "CreateAccountStatus"]["AccountId"]
+                c = mgmt.client("sts").assume_role(RoleArn=f"arn:aws:iam::{aid}:role/OrganizationAccountAccessRole",
+                                                   RoleSessionName="bench")["Credentials"]
+                sessions.append(boto3.session.Session(
+                    aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                    aws_session_token=c["SessionToken"], region_name="us-east-1"))
+            per_cell = total // (accounts * len(regions))
+            t0 = time.perf_counter()
+            for sess in sessions:
+                for region in regions:
+                    populate(sess, per_cell, region=region, with_instances_every=50)
+            print(f"populated {per_cell * accounts * len(regions):,} groups in {time.perf_counter() - t0:.0f} s")
+            rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            t0 = time.perf_counter()
+            targets, failures = from_organization(mgmt, "OrganizationAccountAccessRole")
+            result = collect(targets, Options(regions=list(regions), quiet=True), "bench", failures)
+            took = time.perf_counter() - t0
+            path = snap.write(result, Path(tmp) / "snap")
+            bad = [c for c in result.api_calls if c["outcome"] not in ("ok", "not_implemented")]
+            print(f"collected {len(result['auto_scaling_groups']):,} groups in {took:.1f} s; "
+                  f"{len(bad)} failed API outcomes; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
+                  f"(before collection {rss0 / 1024:.0f} MB)")
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        try:
+            from imds_audit.render.report import build_report
+        except ImportError:
+            return
+        t0 = time.perf_counter()
+        build_report(path, Path(tmp) / "out", formats=("html", "pdf", "csv"), lang="en")
+        print(f"reported (html, pdf, csv) in {time.perf_counter() - t0:.1f} s; peak RSS "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
 def main() -> None:
     sizes = [int(x) for x in os.environ.get("IMDS_AUDIT_BENCH_SIZES", "100,1000,5000").split(",") if x]
     bench_analysis()
     bench_collection(sizes)
+    bench_load()
     bench_render()
 
 
