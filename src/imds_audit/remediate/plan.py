@@ -1,0 +1,348 @@
+"""What must change, per account and region, to make every non-compliant group IMDSv2-only.
+
+Pure: findings in, a list of actions out. Each action is done once even when several groups need it
+(a template shared by groups gets one new version per source version). Commands, Terraform and console
+text are all rendered from these actions, so the three channels always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from imds_audit.remediate.hop import hop_note, recommended_hop_limit
+from imds_audit.remediate.quoting import Var, launch_template_name_for
+from imds_audit.remediate.readiness import Readiness, readiness_warning
+
+# The order actions run in, within one account and region. Templates exist before groups point at
+# them; groups point at fixed versions before their instances are replaced.
+ORDER = ("read_lc", "create_template", "create_version", "set_default", "update_group", "update_mixed",
+         "switch_group", "refresh")
+
+
+@dataclass
+class Action:
+    kind: str
+    account_id: str
+    region: str
+    facts: dict = field(default_factory=dict)
+    groups: list = field(default_factory=list)    # names of the groups this action serves
+    var: Var | None = None                         # what the action yields at apply time (version, id)
+    order: tuple = ()
+    argv: list = field(default_factory=list)       # filled by cli_steps
+    capture: Var | None = None
+    pattern: str | None = None
+    to_file: object | None = None
+
+
+@dataclass
+class GroupFix:
+    group: dict
+    sources: list                 # the group's source rows (dicts)
+    actions: list                 # the actions that fix this group, in run order
+    readiness: Readiness | None
+    unfixable: list               # source rows of the group that cannot be fixed (unknown verdict)
+    hop_changes: list             # (source label, before, after) where the hop limit changes
+
+
+@dataclass
+class Plan:
+    actions: list
+    fixes: list
+    scopes: list                  # (account_id, region) pairs the estate covers, for preventive controls
+
+    def fix_for(self, account_id: str, region: str, asg_name: str) -> GroupFix | None:
+        for fix in self.fixes:
+            g = fix.group
+            if (g["account_id"], g["region"], g["asg_name"]) == (account_id, region, asg_name):
+                return fix
+        return None
+
+
+def _records(frame) -> list[dict]:
+    if frame is None:
+        return []
+    if isinstance(frame, pd.DataFrame):
+        frame = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    elif isinstance(frame, pd.Series):
+        frame = [frame.astype(object).where(frame.notna(), None).to_dict()]
+    elif isinstance(frame, dict):
+        frame = [frame]
+    return [{k: (None if _isna(v) else v) for k, v in dict(r).items()} for r in frame]
+
+
+def _isna(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _int(value) -> int | None:
+    return None if value is None else int(value)
+
+
+def _instances(group: dict) -> int | None:
+    n = group.get("instances")
+    return None if n is None else int(n)
+
+
+class _Builder:
+    def __init__(self, sources: list[dict], launch_configurations: list[dict]):
+        self.all_sources = sources
+        self.lcs = {(r["account_id"], r["region"], r["launch_configuration_name"]): r
+                    for r in launch_configurations}
+        self.actions: dict[tuple, Action] = {}
+        self.counter = {"NEW_VERSION": 0, "NEW_TEMPLATE": 0, "LC_DATA": 0, "MIXED_POLICY": 0}
+
+    def _next(self, prefix: str) -> int:
+        self.counter[prefix] += 1
+        return self.counter[prefix]
+
+    def _get(self, key: tuple, make) -> Action:
+        if key not in self.actions:
+            self.actions[key] = make()
+        return self.actions[key]
+
+    # launch templates ------------------------------------------------------------------------------
+    def new_version(self, acct, region, src, hop, group_name, purpose="fix") -> Action:
+        """One new version per (template, source version), however many groups launch from it."""
+        version = int(src["version_resolved"])
+        key = ("create_version", acct, region, src["launch_template_id"], version)
+
+        def make():
+            return Action("create_version", acct, region, facts={
+                "lt_id": src["launch_template_id"],
+                "lt_name": src.get("launch_template_name") or src["launch_template_id"],
+                "source_version": version, "hop": hop, "purpose": purpose,
+                "metadata": _metadata(hop, src)},
+                var=Var(f"NEW_VERSION_{self._next('NEW_VERSION')}"))
+        action = self._get(key, make)
+        # Groups sharing a template may disagree on the hop limit: the larger one breaks none of them.
+        if hop > action.facts["hop"]:
+            action.facts["hop"] = hop
+            action.facts["metadata"] = _metadata(hop, src)
+        if purpose == "fix":
+            action.facts["purpose"] = "fix"
+        if group_name and group_name not in action.groups:
+            action.groups.append(group_name)
+        return action
+
+    def set_default(self, acct, region, src, version_action, group_name) -> Action:
+        key = ("set_default", acct, region, src["launch_template_id"])
+        action = self._get(key, lambda: Action("set_default", acct, region, facts={
+            "lt_id": src["launch_template_id"],
+                "lt_name": src.get("launch_template_name") or src["launch_template_id"],
+            "source_version": version_action.facts["source_version"],
+            "version_var": version_action.var}))
+        if group_name not in action.groups:
+            action.groups.append(group_name)
+        return action
+
+    def update_group(self, acct, region, group, src, version_action) -> Action:
+        key = ("update_group", acct, region, group["asg_name"])
+        return self._get(key, lambda: Action("update_group", acct, region, facts={
+            "asg_name": group["asg_name"], "lt_id": src["launch_template_id"],
+            "lt_name": src.get("launch_template_name") or src["launch_template_id"],
+            "old_version": src.get("version_requested"),
+            "version_var": version_action.var}, groups=[group["asg_name"]]))
+
+    def update_mixed(self, acct, region, group, src, version_action) -> Action:
+        key = ("update_mixed", acct, region, group["asg_name"])
+        action = self._get(key, lambda: Action("update_mixed", acct, region, facts={
+            "asg_name": group["asg_name"], "rewrites": [],
+            "file_index": self._next("MIXED_POLICY")}, groups=[group["asg_name"]]))
+        rewrite = {"lt_id": src["launch_template_id"],
+                "lt_name": src.get("launch_template_name") or src["launch_template_id"],
+                   "old_version": str(src.get("version_requested")), "version_var": version_action.var,
+                   "position": src.get("position")}
+        if all((r["lt_id"], r["old_version"]) != (rewrite["lt_id"], rewrite["old_version"])
+               for r in action.facts["rewrites"]):
+            action.facts["rewrites"].append(rewrite)
+        action.facts.setdefault("positions", []).append(src.get("position"))
+        return action
+
+    # launch configurations ---------------------------------------------------------------------------
+    def migrate_lc(self, acct, region, group, src, hop) -> tuple[Action, Action]:
+        """A launch configuration is read once at apply time and copied into one new launch template."""
+        name = src["launch_configuration_name"]
+        snapshot = self.lcs.get((acct, region, name), {})
+        index = None
+
+        def make_read():
+            nonlocal index
+            index = self._next("LC_DATA")
+            return Action("read_lc", acct, region, facts={
+                "lc_name": name, "hop": hop, "file_index": index, "snapshot": snapshot})
+        read = self._get(("read_lc", acct, region, name), make_read)
+        read.facts["hop"] = max(read.facts["hop"], hop)
+        create = self._get(("create_template", acct, region, name), lambda: Action(
+            "create_template", acct, region, facts={
+                "lc_name": name, "new_name": launch_template_name_for(name),
+                "file_index": read.facts["file_index"], "snapshot": snapshot, "hop": hop},
+            var=Var(f"NEW_TEMPLATE_{self._next('NEW_TEMPLATE')}")))
+        create.facts["hop"] = read.facts["hop"]
+        for a in (read, create):
+            if group["asg_name"] not in a.groups:
+                a.groups.append(group["asg_name"])
+        return read, create
+
+    def switch_group(self, acct, region, group, src, create) -> Action:
+        key = ("switch_group", acct, region, group["asg_name"])
+        return self._get(key, lambda: Action("switch_group", acct, region, facts={
+            "asg_name": group["asg_name"], "lc_name": src["launch_configuration_name"],
+            "new_name": create.facts["new_name"], "template_var": create.var},
+            groups=[group["asg_name"]]))
+
+    def refresh(self, acct, region, group) -> Action:
+        key = ("refresh", acct, region, group["asg_name"])
+        return self._get(key, lambda: Action("refresh", acct, region, facts={
+            "asg_name": group["asg_name"], "instances": _instances(group)},
+            groups=[group["asg_name"]]))
+
+    # $Latest -------------------------------------------------------------------------------------------
+    def keep_latest(self) -> None:
+        """Creating a version moves ``$Latest``. For each template that gets new versions and that some
+        group (of any status) launches at ``$Latest``, the version made from the ``$Latest`` version must
+        be the last one created; when that version needs no fix, an unchanged copy of it is created last,
+        so a ``$Latest`` group keeps launching what it launched before."""
+        created = [a for a in self.actions.values() if a.kind == "create_version"]
+        templates = {(a.account_id, a.region, a.facts["lt_id"]) for a in created}
+        for acct, region, lt_id in sorted(templates):
+            latest = [s for s in self.all_sources
+                      if (s["account_id"], s["region"], s.get("launch_template_id")) == (acct, region, lt_id)
+                      and s.get("source_kind") == "launch_template"
+                      and str(s.get("version_requested")) == "$Latest" and s.get("version_resolved") is not None]
+            if not latest:
+                continue
+            src = latest[0]
+            version = int(src["version_resolved"])
+            key = ("create_version", acct, region, lt_id, version)
+            if key not in self.actions:
+                action = self.new_version(acct, region, src, 0, None, purpose="keep_latest")
+                action.facts["metadata"] = None
+                action.groups.extend(sorted({s["asg_name"] for s in latest}))
+            self.actions[key].facts["latest"] = True
+
+
+def _metadata(hop: int, src: dict) -> dict:
+    """The MetadataOptions of the new version: IMDSv2 only, endpoint on, the chosen hop limit.
+
+    Options the snapshot knows beyond these (instance metadata tags, IPv6 endpoint) are carried over:
+    the new MetadataOptions replaces the source version's whole structure."""
+    options = {"HttpTokens": "required", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": int(hop)}
+    for column, key in (("instance_metadata_tags", "InstanceMetadataTags"),
+                        ("http_protocol_ipv6", "HttpProtocolIpv6")):
+        if src.get(column) in ("enabled", "disabled"):
+            options[key] = src[column]
+    return options
+
+
+def _sort_key(action: Action, position: int) -> tuple:
+    f = action.facts
+    within = (0,)
+    if action.kind == "create_version":
+        # per template: the version made from the $Latest version comes last
+        within = (f["lt_id"], 1 if f.get("latest") else 0, f["source_version"])
+    return (action.account_id, action.region, ORDER.index(action.kind), within, position)
+
+
+def build_plan(groups, sources, launch_configurations=None) -> Plan:
+    """The actions that make every non-compliant group IMDSv2-only, and per group which of them it needs."""
+    group_rows = _records(groups)
+    source_rows = _records(sources)
+    builder = _Builder(source_rows, _records(launch_configurations))
+    by_group: dict[tuple, list[dict]] = {}
+    for s in source_rows:
+        by_group.setdefault((s["account_id"], s["region"], s["asg_name"]), []).append(s)
+
+    fixes = []
+    for g in sorted(group_rows, key=lambda r: (r["account_id"], r["region"], r["asg_name"])):
+        if g.get("status") != "non_compliant":
+            continue           # only groups that allow IMDSv1 get a fix; unknown ones are named, not guessed
+        acct, region, name = g["account_id"], g["region"], g["asg_name"]
+        mine = by_group.get((acct, region, name), [])
+        actions, unfixable, hop_changes = [], [], []
+        for src in mine:
+            if src.get("status") == "compliant":
+                continue       # a source already IMDSv2-only (or with the endpoint off) is left alone
+            if src.get("status") != "non_compliant":
+                unfixable.append(src)
+                continue
+            hop = recommended_hop_limit(g, src)
+            change = hop_note(g, src, hop)
+            if change:
+                hop_changes.append((src, *change))
+            if src.get("source_kind") == "launch_configuration":
+                read, create = builder.migrate_lc(acct, region, g, src, hop)
+                actions += [read, create, builder.switch_group(acct, region, g, src, create)]
+                continue
+            if src.get("version_resolved") is None or not src.get("launch_template_id"):
+                unfixable.append(src)
+                continue
+            version = builder.new_version(acct, region, src, hop, name)
+            actions.append(version)
+            requested = str(src.get("version_requested") or "$Default")
+            # How the group names its version decides what makes it use the new one.
+            if requested == "$Default":
+                actions.append(builder.set_default(acct, region, src, version, name))
+            elif requested == "$Latest":
+                pass   # $Latest launches the newest version: creating it is enough
+            elif src.get("position") in (None, "single"):
+                actions.append(builder.update_group(acct, region, g, src, version))
+            else:
+                actions.append(builder.update_mixed(acct, region, g, src, version))
+        if actions and (_instances(g) or 0) > 0:
+            # Running instances keep their old settings until replaced; with none, nothing to replace.
+            actions.append(builder.refresh(acct, region, g))
+        fixes.append(GroupFix(group=g, sources=mine, actions=_unique(actions), readiness=readiness_warning(g),
+                              unfixable=unfixable, hop_changes=hop_changes))
+
+    builder.keep_latest()
+    ordered = [a for _, a in sorted(
+        ((_sort_key(a, i), a) for i, a in enumerate(builder.actions.values())), key=lambda t: t[0])]
+    _renumber(ordered)
+    rank = {id(a): i for i, a in enumerate(ordered)}
+    for fix in fixes:
+        fix.actions.sort(key=lambda a: rank[id(a)])
+        # a group launching at $Latest also needs the copy that keeps $Latest where it was
+        for a in ordered:
+            if a.kind == "create_version" and fix.group["asg_name"] in a.groups and a not in fix.actions \
+                    and a.account_id == fix.group["account_id"] and a.region == fix.group["region"]:
+                fix.actions.append(a)
+        fix.actions.sort(key=lambda a: rank[id(a)])
+    scopes = sorted({(g["account_id"], g["region"]) for g in group_rows})
+    return Plan(actions=ordered, fixes=fixes, scopes=scopes)
+
+
+def _renumber(ordered: list) -> None:
+    """Name the apply-time variables in run order (NEW_VERSION_1 is the first version created)."""
+    counts: dict[str, int] = {}
+    renamed: dict[str, Var] = {}
+    for a in ordered:
+        if a.var is not None:
+            prefix = a.var.name.rsplit("_", 1)[0]
+            counts[prefix] = counts.get(prefix, 0) + 1
+            renamed[a.var.name] = Var(f"{prefix}_{counts[prefix]}")
+
+    def swap(value):
+        if isinstance(value, Var):
+            return renamed.get(value.name, value)
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return value
+    for a in ordered:
+        a.var = swap(a.var)
+        a.facts = swap(a.facts)
+
+
+def _unique(actions: list) -> list:
+    seen, out = set(), []
+    for a in actions:
+        if id(a) not in seen:
+            seen.add(id(a))
+            out.append(a)
+    return out
