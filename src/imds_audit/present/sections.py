@@ -1,0 +1,73 @@
+"""HTML fragments of the report, rendered from Jinja2 templates with autoescaping always on.
+
+A :class:`Fragment` displays itself as HTML in a notebook (``_repr_html_``), so notebook cells just
+return one; nothing here needs IPython.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+TEMPLATES = Path(__file__).parent / "templates"
+COMPLIANCE = Path(__file__).parent / "compliance.json"
+
+
+class Fragment(str):
+    """A string of trusted, already-escaped HTML."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+    def __html__(self) -> str:  # Jinja's Markup protocol: embed without escaping again
+        return str(self)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
+    return env
+
+
+def render(template: str, **context) -> Fragment:
+    return Fragment(environment().get_template(template).render(**context))
+
+
+def css() -> str:
+    return (TEMPLATES / "report.css").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def controls() -> list[dict]:
+    """The compliance mapping, kept as data next to the report (not prose in code)."""
+    return json.loads(COMPLIANCE.read_text(encoding="utf-8"))
+
+
+def table(table, tr, filters: bool = False) -> Fragment:
+    statuses = [s for s in ("non_compliant", "unknown", "compliant") if s in set(table.row_status)]
+    return render("table.html.j2", table=table, tr=tr, filters=filters, statuses=statuses)
+
+
+_MD_HEADING = re.compile(r"^#{1,4} (.+)$", re.MULTILINE)
+_MD_QUOTE = re.compile(r"^&gt; ?(.*)$", re.MULTILINE)
+_MD_STRONG = re.compile(r"\*\*(.+?)\*\*")
+_MD_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def console_markdown(text: str | None) -> Fragment:
+    """The small Markdown of console steps (headings, quotes, **bold**, `code`) as HTML.
+
+    The text is escaped first and only then are our own tags put in, so nothing in a resource name
+    can become markup."""
+    out = html.escape(text or "", quote=False)
+    out = _MD_CODE.sub(r"<code>\1</code>", out)
+    out = _MD_STRONG.sub(r"<strong>\1</strong>", out)
+    out = _MD_HEADING.sub(r'<span class="md-h">\1</span>', out)
+    out = _MD_QUOTE.sub(r'<span class="md-quote">\1</span>', out)
+    return Fragment(out)

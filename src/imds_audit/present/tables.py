@@ -1,0 +1,124 @@
+"""Tables as data for the templates: rows of cells (shown text, sort key, CSS class), never HTML.
+
+The templates escape every cell; sort keys let the inline script sort numbers as numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from imds_audit.present.summary import exposed_roles, roles_of
+
+
+@dataclass
+class Cell:
+    text: str
+    sort: str | None = None
+    cls: str = ""
+    title: str | None = None
+
+
+@dataclass
+class Table:
+    id: str
+    headers: list[tuple[str, str]]           # (label, "text" | "number")
+    rows: list[list[Cell]]
+    row_status: list[str] = field(default_factory=list)  # data-status per row, for the status filter
+    caption: str | None = None
+
+
+def _text(value, tr) -> str:
+    if value is None:
+        return tr("table.none")
+    try:
+        if pd.isna(value):
+            return tr("table.none")
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _num(value, tr, digits: int = 0) -> Cell:
+    missing = value is None or pd.isna(value)
+    return Cell(tr.number(value, digits), "" if missing else str(float(value)), "num")
+
+
+def _yes(value, tr) -> Cell:
+    flag = bool(value) if value is not None and not pd.isna(value) else False
+    return Cell(tr("table.yes") if flag else tr("table.no"), "1" if flag else "0", "flag-yes" if flag else "")
+
+
+GROUP_HEADERS = ["account_id", "region", "asg_name", "status", "launch_source", "effective_http_tokens",
+                 "http_endpoint", "hop_limit", "iam_role", "risk_tier", "instances",
+                 "instances_allowing_imdsv1", "imdsv1_calls", "drift", "readiness", "reason"]
+NUMERIC = {"hop_limit", "instances", "instances_allowing_imdsv1", "imdsv1_calls", "risk_score",
+           "risk_rank", "exposed_groups", "exposed_instances"}
+
+
+def groups_table(groups: pd.DataFrame, tr, table_id: str = "ia-groups-table") -> Table:
+    """Every group with its verdict, settings, role, instances and reason."""
+    headers = [(tr(f"col.{c}"), "number" if c in NUMERIC else "text") for c in GROUP_HEADERS]
+    rows, statuses = [], []
+    order = {"non_compliant": 0, "unknown": 1, "compliant": 2}
+    ordered = groups.assign(_o=groups["status"].map(order)).sort_values(
+        ["_o", "account_id", "region", "asg_name"], kind="stable")
+    for g in ordered.to_dict("records"):
+        status = g["status"]
+        hop_cls = "warn" if g.get("hop_limit_flag") == "excessive" else ""
+        rows.append([
+            Cell(_text(g["account_id"], tr)), Cell(_text(g["region"], tr)),
+            Cell(_text(g["asg_name"], tr), cls="name"),
+            Cell(tr.label("status", status), status, f"status status-{status}"),
+            Cell(_text(g["launch_source"], tr), cls="name"),
+            Cell(_text(g["effective_http_tokens"], tr)), Cell(_text(g["http_endpoint"], tr)),
+            Cell(tr.number(g["hop_limit"]), None if pd.isna(g["hop_limit"]) else str(g["hop_limit"]),
+                 f"num {hop_cls}".strip(), tr.label("hop", g.get("hop_limit_flag"))),
+            Cell(_text(g["iam_role"], tr), cls="name"),
+            Cell(tr.label("tier", g["risk_tier"]), cls=f"tier tier-{g['risk_tier']}"),
+            _num(g["instances"], tr), _num(g["instances_allowing_imdsv1"], tr), _num(g["imdsv1_calls"], tr),
+            _yes(g["drift"], tr),
+            Cell(tr.label("readiness", g["readiness"]), cls=f"ready-{g['readiness']}",
+                 title=_text(g.get("imdsv1_callers") or None, tr)),
+            Cell(_text(g["reason"], tr), cls="reason"),
+        ])
+        statuses.append(status)
+    return Table(table_id, headers, rows, statuses)
+
+
+ROLE_HEADERS = ["risk_rank", "role_name", "account_id", "privilege_tier", "exposure_level",
+                "exposed_groups", "exposed_instances", "imdsv1_calls", "risk_score", "why"]
+
+
+def roles_table(findings, tr, top: int | None = None, table_id: str = "ia-roles-table") -> Table:
+    """Exposed roles in risk order, with the reason in the report's language."""
+    roles = exposed_roles(roles_of(findings))
+    if top:
+        roles = roles.head(top)
+    headers = [(tr(f"col.{c}"), "number" if c in NUMERIC else "text") for c in ROLE_HEADERS]
+    rows = []
+    for r in roles.to_dict("records"):
+        reason = r.get(f"reason_{tr.lang}") or r.get("reason_en")
+        rows.append([
+            _num(r["risk_rank"], tr), Cell(_text(r["role_name"], tr), cls="name", title=_text(r["role_arn"], tr)),
+            Cell(_text(r["account_id"], tr)),
+            Cell(tr.label("tier", r["privilege_tier"]), cls=f"tier tier-{r['privilege_tier']}"),
+            Cell(tr.label("exposure", r["exposure_level"]), cls=f"exposure-{r['exposure_level']}"),
+            _num(r["exposed_groups"], tr), _num(r["exposed_instances"], tr), _num(r["imdsv1_calls"], tr),
+            _num(r["risk_score"], tr, 0), Cell(_text(reason, tr), cls="reason"),
+        ])
+    return Table(table_id, headers, rows)
+
+
+def not_assessed_table(not_assessed: pd.DataFrame, tr, table_id: str = "ia-not-assessed-table") -> Table:
+    cols = ["account", "region", "api", "outcome", "message"]
+    headers = [(tr(f"not_assessed.{c}"), "text") for c in cols]
+    rows = []
+    frame = not_assessed if not_assessed is not None else pd.DataFrame()
+    for r in frame.to_dict("records"):
+        rows.append([Cell(_text(r.get("account_id"), tr)), Cell(_text(r.get("region"), tr)),
+                     Cell(_text(r.get("api"), tr)),
+                     Cell(tr.label("outcome", r.get("outcome")), cls=f"outcome-{r.get('outcome')}"),
+                     Cell(_text(r.get("message"), tr), cls="reason")])
+    return Table(table_id, headers, rows)

@@ -1,0 +1,102 @@
+"""Machine-readable exports: findings.csv, roles.csv, findings.xlsx, findings.json.
+
+findings.csv keeps FINDING_COLUMNS in that order (the stable contract of DESIGN.md §8). In the
+workbook every text cell is written as text, so a resource named ``=HYPERLINK(...)`` stays a name and
+never becomes a formula.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from imds_audit.analyze.model import FINDING_COLUMNS, SOURCE_COLUMNS
+from imds_audit.present.summary import ROLE_COLUMNS, roles_of
+
+NOT_ASSESSED_COLUMNS = ["account_id", "region", "api", "outcome", "message"]
+
+
+def tables(findings) -> dict[str, pd.DataFrame]:
+    """The exported tables, each with its documented columns in order."""
+    na = findings.not_assessed if findings.not_assessed is not None else pd.DataFrame()
+    na = na.reindex(columns=NOT_ASSESSED_COLUMNS)
+    return {
+        "groups": findings.groups.reindex(columns=FINDING_COLUMNS),
+        "roles": roles_of(findings)[ROLE_COLUMNS],
+        "sources": findings.sources.reindex(columns=SOURCE_COLUMNS),
+        "not_assessed": na,
+    }
+
+
+def write_csv(findings, out_dir) -> dict[str, Path]:
+    out_dir = Path(out_dir)
+    t = tables(findings)
+    paths = {"findings.csv": out_dir / "findings.csv", "roles.csv": out_dir / "roles.csv"}
+    t["groups"].to_csv(paths["findings.csv"], index=False)
+    t["roles"].to_csv(paths["roles.csv"], index=False)
+    return paths
+
+
+def _cell_value(value):
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    return value
+
+
+def write_xlsx(findings, path) -> Path:
+    """A sheet per table, header frozen, autofilter on every sheet."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, frame in tables(findings).items():
+        ws = wb.create_sheet(name)
+        ws.append(list(frame.columns))
+        for r, row in enumerate(frame.itertuples(index=False, name=None), start=2):
+            values = [_cell_value(v) for v in row]
+            ws.append(values)
+            for c, value in enumerate(values, start=1):
+                if isinstance(value, str) and value.startswith("="):
+                    ws.cell(row=r, column=c).data_type = "s"  # a name, never a formula
+        ws.freeze_panes = "A2"
+        last = get_column_letter(max(1, len(frame.columns)))
+        ws.auto_filter.ref = f"A1:{last}{len(frame) + 1}"
+        for i, col in enumerate(frame.columns, start=1):
+            width = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200).tolist()])
+            ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, width + 2))
+    path = Path(path)
+    wb.save(path)
+    return path
+
+
+def write_json(findings, path, metadata: dict | None = None) -> Path:
+    doc = {"metadata": metadata or {}}
+    for name, frame in tables(findings).items():
+        doc[name] = json.loads(frame.to_json(orient="records", date_format="iso"))
+    path = Path(path)
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def write(findings, out_dir: str | os.PathLike, formats, metadata: dict | None = None) -> dict[str, Path]:
+    """The exports named in ``formats`` (csv, xlsx, json); other formats are not this module's."""
+    out_dir = Path(out_dir)
+    out: dict[str, Path] = {}
+    if "csv" in formats:
+        out.update(write_csv(findings, out_dir))
+    if "xlsx" in formats:
+        out["findings.xlsx"] = write_xlsx(findings, out_dir / "findings.xlsx")
+    if "json" in formats:
+        out["findings.json"] = write_json(findings, out_dir / "findings.json", metadata)
+    return out

@@ -1,0 +1,151 @@
+"""The report's sections from hand-made findings: numbers, escaping of hostile names, Japanese text,
+remediation shown or honestly absent."""
+
+import html
+import sys
+
+import pytest
+
+import report_fixtures as fx
+from imds_audit.present import ReportView, charts, i18n, summary, tables
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory):
+    return fx.write_snapshot(tmp_path_factory.mktemp("snap") / "snapshot")
+
+
+def _view(snapshot, lang="en", **kw):
+    kw.setdefault("client", "ACME <b>Corp</b>")
+    kw.setdefault("engagement", "Q1 " + fx.TEMPLATE)
+    return ReportView(fx.make_findings(), snapshot, lang=lang, **kw)
+
+
+def _all_html(view):
+    parts = [view.assets(plotlyjs=False), view.headline(), view.scope(), view.coverage_chart(),
+             view.chart("roles"), view.chart("tiers"), view.chart("drift"), view.roles(), view.next_steps(),
+             view.groups(), view.remediation(), view.methodology(), view.trend(), view.metadata()]
+    return "".join(parts)
+
+
+def test_headline_numbers():
+    h = summary.headline(fx.make_findings())
+    assert (h["groups"], h["compliant"], h["non_compliant"], h["unknown"]) == (12, 5, 6, 1)
+    assert h["coverage_pct"] == pytest.approx(45.5)
+    assert (h["instances"], h["instances_allowing"]) == (26, 13)
+    assert h["exposed_roles"] == 5 and h["active_roles"] == 2 and h["critical_roles"] == 2
+    assert h["not_assessed"] == 2
+
+
+def test_next_steps_are_ordered_and_counted():
+    steps = summary.next_steps(fx.make_findings())
+    keys = [s["key"] for s in steps]
+    assert keys[0] == "fix_critical" and keys[-1] == "prevent"
+    by = {s["key"]: s for s in steps}
+    assert by["readiness"]["count"] == 2 and by["readiness"]["effort"] == "high"
+    assert by["migrate_lc"]["count"] == 2 and by["not_assessed"]["unit"] == "calls"
+
+
+def test_top_roles_in_risk_order_with_language():
+    top = summary.top_roles(fx.make_findings(), 3, "ja")
+    assert list(top["role_name"]) == ["web-admin", "ci-deployer", "etl-data"]
+    assert "全リソース" in top.loc[0, "reason"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_hostile_names_are_escaped_everywhere(snapshot, lang):
+    page = _all_html(_view(snapshot, lang))
+    assert fx.XSS not in page
+    assert "<b>Corp</b>" not in page and "<b>not bold</b>" not in page
+    assert html.escape(fx.XSS, quote=False) in page
+    assert fx.TEMPLATE in page  # shown literally, never evaluated by Jinja
+    assert fx.SHELL in page and fx.JAPANESE in page
+
+
+def test_japanese_report_reads_japanese(snapshot):
+    page = _all_html(_view(snapshot, "ja"))
+    for text in ("対象範囲", "評価できなかった項目", "次に取るべき対応", "評価方法", "IMDSv1 許可"):
+        assert text in page
+    assert "Scope" not in page.replace("ia-scope", "")
+
+
+def test_sections_have_anchor_targets_for_the_contents(snapshot):
+    page = _all_html(_view(snapshot))
+    for anchor, _ in __import__("imds_audit.present.view", fromlist=["TOC"]).TOC:
+        assert f'id="{anchor}"' in page, anchor
+
+
+def test_compliance_mapping_names_the_controls(snapshot):
+    page = _view(snapshot).methodology()
+    for control in ("AutoScaling.3", "EC2.8", "EC2.170", "5.6"):
+        assert control in page
+    assert "CIS AWS Foundations Benchmark" in page
+
+
+def test_not_assessed_lists_failed_calls(snapshot):
+    scope = _view(snapshot).scope()
+    assert "DescribeLaunchTemplateVersions" in scope and "Access denied" in scope
+    assert "&lt;Auditor&gt;" in scope
+
+
+def test_remediation_absent_module_is_said_not_hidden(snapshot, monkeypatch):
+    monkeypatch.setitem(sys.modules, "imds_audit.remediate", None)  # import now raises ImportError
+    page = _view(snapshot).remediation()
+    assert i18n.Catalogue("en")("remediation.unavailable") in page
+
+
+def test_remediation_present_for_each_non_compliant_group(snapshot):
+    pytest.importorskip("imds_audit.remediate")
+    page = _view(snapshot).remediation()
+    assert page.count('<details class="fix"') == 6
+    assert fx.XSS not in page and html.escape(fx.XSS, quote=False) in page
+
+
+def test_group_table_rows_and_status_filter_values():
+    t = tables.groups_table(fx.groups_frame(), i18n.Catalogue("en"))
+    assert len(t.rows) == 12 and len(t.row_status) == 12
+    assert t.row_status[0] == "non_compliant"  # worst first
+    assert [kind for _, kind in t.headers].count("number") >= 4
+
+
+def test_trend_only_when_previous_given(snapshot):
+    assert _view(snapshot).trend() == ""
+    prev = fx.make_findings()
+    prev.groups.loc[prev.groups["asg_name"] == "web-prod", "status"] = "compliant"
+    view = _view(snapshot, previous=prev, previous_snapshot=snapshot)
+    assert view.trend_data["regressed"] == [{"account_id": fx.A1, "region": "us-east-1", "asg_name": "web-prod"}]
+    assert "ia-chart-trend" in view.trend()
+
+
+def test_chart_labels_escape_estate_text():
+    f = fx.make_findings()
+    f.roles.loc[0, "role_name"] = "<img src=x onerror=alert(3)>"
+    fig = charts.role_risk(f.roles, i18n.Catalogue("en"))
+    labels = [y for trace in fig.data for y in trace.y]
+    assert any("&lt;img" in y for y in labels) and not any("<img" in y for y in labels)
+
+
+def test_charts_cope_with_an_empty_estate(snapshot):
+    f = fx.make_findings()
+    f.groups = f.groups.iloc[0:0]
+    f.roles = f.roles.iloc[0:0]
+    figs = charts.all_figures(f, i18n.Catalogue("ja"))
+    assert set(figs) == {"coverage", "roles", "tiers", "drift"}
+
+
+def test_element_ids_are_unique(snapshot):
+    import re
+    from collections import Counter
+
+    ids = Counter(re.findall(r'\bid="([^"]+)"', _all_html(_view(snapshot, previous=fx.make_findings(),
+                                                                previous_snapshot=snapshot))))
+    assert [i for i, n in ids.items() if n > 1] == []
+
+
+def test_console_markdown_escapes_before_marking_up():
+    from imds_audit.present.sections import console_markdown
+
+    out = console_markdown("### Group `<script>x</script>`\n> **Warning** `$(rm -rf /)`\n1. plain")
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert '<span class="md-h">' in out and "<strong>Warning</strong>" in out
+    assert "<code>$(rm -rf /)</code>" in out
