@@ -63,19 +63,32 @@ def _collect(profile: list[str] | None, regions: str | None, org_role: str | Non
     return path
 
 
+def _history(history: Path | None) -> list[Path]:
+    """The snapshots under a history folder (each subfolder with a manifest), validated."""
+    if history is None:
+        return []
+    if not history.is_dir():
+        _fail(f"--history {history}: not a directory")
+    found = sorted(p for p in history.iterdir() if (p / snap.MANIFEST).is_file())
+    if not found:
+        _fail(f"--history {history}: holds no snapshot (subfolders with {snap.MANIFEST})")
+    return found
+
+
 def _report(snapshot_path: Path, out: Path, formats: tuple[str, ...], lang: str, previous: Path | None,
-            client: str | None, engagement: str | None) -> None:
+            client: str | None, engagement: str | None, history: Path | None = None) -> None:
+    earlier = _history(history)
     try:
         snap.read(snapshot_path)  # refuse a damaged or foreign snapshot before any work
-        if previous is not None:
-            snap.read(previous)
+        for path in ([previous] if previous is not None else []) + earlier:
+            snap.read(path)
     except snap.SnapshotError as exc:
         _fail(str(exc))
     from imds_audit.render.report import build_report
 
     try:
         written = build_report(snapshot_path, out, formats=formats, lang=lang, previous=previous,
-                               client=client, engagement=engagement)
+                               client=client, engagement=engagement, history=earlier)
     except snap.SnapshotError as exc:
         _fail(str(exc))
     for name, path in written.items():
@@ -93,18 +106,26 @@ LangOpt = typer.Option("en", "--lang", help="en or ja")
 PreviousOpt = typer.Option(None, "--previous", help="an earlier snapshot, for the trend")
 ClientOpt = typer.Option(None, "--client", help="client name for the report cover")
 EngagementOpt = typer.Option(None, "--engagement", help="engagement name for the report cover")
+HistoryOpt = typer.Option(None, "--history", help="folder of earlier snapshots (one per subfolder) for the "
+                          "trend; the latest earlier one is the comparison unless --previous is given")
 
 
 @app.command()
 def demo(out: Path = typer.Option(Path("reports/demo"), "--out"), lang: str = LangOpt,
          formats: str = FormatOpt) -> None:
-    """Audit the built-in simulated estate (moto, no AWS account needed) and write the reports."""
+    """Audit the built-in simulated estate (moto, no AWS account needed) and write the reports.
+
+    The estate is collected twice: as it was a quarter ago (OUT/history/) and now (OUT/snapshot/),
+    so the report shows a real trend."""
     from imds_audit.demo import collect_demo
 
+    fmt, language = _formats(formats), _lang(lang)
     snapshot_path = Path(out) / "snapshot"
-    result = collect_demo(snapshot_path)
+    history = Path(out) / "history"
+    result = collect_demo(snapshot_path, previous=history / "previous-quarter")
     typer.echo(f"simulated estate collected: {len(result['auto_scaling_groups'])} groups → {snapshot_path}")
-    _report(snapshot_path, Path(out), _formats(formats), _lang(lang), None, "Demo client", "Simulated estate")
+    _report(snapshot_path, Path(out), fmt, language, None, "ACME Corp (simulated)",
+            "IMDSv2 enforcement review", history=history)
 
 
 @app.command("collect")
@@ -120,9 +141,9 @@ def collect_cmd(out: Path = typer.Option(..., "--out", help="snapshot directory 
 def report(snapshot_path: Path = typer.Argument(..., metavar="SNAPSHOT"),
            out: Path = typer.Option(..., "--out"), formats: str = FormatOpt, lang: str = LangOpt,
            previous: Optional[Path] = PreviousOpt, client: Optional[str] = ClientOpt,
-           engagement: Optional[str] = EngagementOpt) -> None:
+           engagement: Optional[str] = EngagementOpt, history: Optional[Path] = HistoryOpt) -> None:
     """Analyse a snapshot and write the reports."""
-    _report(snapshot_path, out, _formats(formats), _lang(lang), previous, client, engagement)
+    _report(snapshot_path, out, _formats(formats), _lang(lang), previous, client, engagement, history)
 
 
 @app.command()
@@ -131,11 +152,12 @@ def run(out: Path = typer.Option(..., "--out", help="report directory; the snaps
         org_role: Optional[str] = OrgRoleOpt, accounts: Optional[str] = AccountsOpt,
         window_days: int = WindowOpt, quiet: bool = QuietOpt, formats: str = FormatOpt,
         lang: str = LangOpt, previous: Optional[Path] = PreviousOpt, client: Optional[str] = ClientOpt,
-        engagement: Optional[str] = EngagementOpt) -> None:
+        engagement: Optional[str] = EngagementOpt, history: Optional[Path] = HistoryOpt) -> None:
     """Collect, then report; the snapshot is kept in OUT/snapshot as evidence."""
     fmt, language = _formats(formats), _lang(lang)
+    _history(history)
     path = _collect(profile, regions, org_role, accounts, window_days, quiet, Path(out) / "snapshot")
-    _report(path, out, fmt, language, previous, client, engagement)
+    _report(path, out, fmt, language, previous, client, engagement, history)
 
 
 if __name__ == "__main__":

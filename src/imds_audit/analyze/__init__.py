@@ -38,6 +38,12 @@ def describe_source(groups: pd.DataFrame, sources: pd.DataFrame) -> pd.Series:
     return pd.Series(merged["_label"].fillna("none").to_numpy(), index=groups.index, dtype="string")
 
 
+def _iam_read(calls: pd.DataFrame, groups: pd.DataFrame) -> pd.Series:
+    """Was the IAM walk of each group's account read successfully?"""
+    ok = calls[(calls["api"] == "GetAccountAuthorizationDetails") & (calls["outcome"] == "ok")]
+    return groups["account_id"].isin(set(ok["account_id"]))
+
+
 def not_assessed(snapshot) -> pd.DataFrame:
     calls = snapshot.calls
     return calls[calls["outcome"] != "ok"].reset_index(drop=True)
@@ -65,9 +71,12 @@ def analyze(snapshot, window_days: int | None = None) -> Findings:
     tiers = privileges[["account_id", "role_name", "privilege_tier"]].rename(
         columns={"role_name": "iam_role", "privilege_tier": "risk_tier"})
     groups = groups.merge(tiers, on=["account_id", "iam_role"], how="left")
-    # A role whose policies were not read has an unknown tier; a group without a role exposes none.
+    # A role whose policies were not read has an unknown tier. No role behind the profile exposes no
+    # credentials, but only if IAM was read in that account; otherwise the role is unknown.
+    iam_read = _iam_read(calls, groups)
+    no_profile = groups["iam_instance_profile"].isna()
     groups["risk_tier"] = groups["risk_tier"].astype("string").fillna("unknown").mask(
-        groups["iam_role"].isna(), "no_role")
+        groups["iam_role"].isna() & (iam_read | no_profile), "no_role")
     groups = groups[FINDING_COLUMNS].sort_values(
         ["account_id", "region", "asg_name"], kind="stable", ignore_index=True)
     return Findings(groups=groups, sources=sources, roles=roles, not_assessed=not_assessed(snapshot))

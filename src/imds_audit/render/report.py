@@ -22,8 +22,11 @@ def _check_formats(formats) -> tuple[str, ...]:
 
 
 def build_report(snapshot_path, out_dir, formats=DEFAULT_FORMATS, lang: str = "en", previous=None,
-                 client=None, engagement=None, window_days=None) -> dict[str, Path]:
-    """Read and analyse the snapshot, then write every requested output; returns name → path."""
+                 client=None, engagement=None, window_days=None, history=None) -> dict[str, Path]:
+    """Read and analyse the snapshot, then write every requested output; returns name → path.
+
+    ``history``: earlier snapshot paths for the trend (the latest is the comparison when no
+    ``previous`` is given)."""
     from imds_audit.analyze import analyze
 
     snapshot = snap.read(snapshot_path)
