@@ -77,6 +77,10 @@ class Group:
     role: str | None = None
     imdsv1_calls: list[int] = field(default_factory=list)  # per instance, MetadataNoToken sum
     tags: dict = field(default_factory=dict)
+    # The options its running instances got at launch, as AWS would have resolved them. moto does not
+    # apply a template's MetadataOptions to instances an Auto Scaling group launches, so the estate
+    # sets them. None: derived from ``expect`` (required when compliant, optional otherwise).
+    launched: dict | None = None
 
 
 # name → (region, versions: list of MetadataOptions dicts (None = no MetadataOptions), default version,
@@ -134,7 +138,7 @@ GROUPS = [
           "HttpTokens optional and HttpEndpoint omitted: omitted means enabled",
           template="optional-omitted-endpoint-lt", capacity=1),
     Group("sidecar-no-imds", "us-east-1", "compliant", "endpoint disabled: nothing exposed",
-          template="no-imds-lt", capacity=1),
+          template="no-imds-lt", capacity=1, launched={"HttpTokens": "optional", "HttpEndpoint": "disabled"}),
     Group("mixed-override-gpu", "us-east-1", "non_compliant",
           "mixed instances: base required, an override's own template optional",
           template="mixed-base-lt", overrides=["mixed-gpu-lt"], capacity=2),
@@ -149,13 +153,13 @@ GROUPS = [
     Group("legacy-lc-noimds", "us-east-1", "compliant", "launch configuration with the endpoint disabled",
           lc="legacy-noimds-lc"),
     Group("eks-nodes", "us-east-1", "compliant", "EKS nodes: required, hop limit 2 expected",
-          template="eks-nodes-lt", capacity=2,
+          template="eks-nodes-lt", capacity=2, launched={"HttpTokens": "required", "HttpPutResponseHopLimit": 2},
           tags={"eks:cluster-name": "prod", "kubernetes.io/cluster/prod": "owned"}),
     Group("reports-hop3", "us-east-1", "compliant", "required but hop limit 3 on a non-container host",
-          template="hop3-lt", capacity=1),
+          template="hop3-lt", capacity=1, launched={"HttpTokens": "required", "HttpPutResponseHopLimit": 3}),
     Group("drifted-fleet", "us-east-1", "compliant",
           "template fixed after launch: running instances still allow IMDSv1 (refresh owed)",
-          template="drift-lt", capacity=2, imdsv1_calls=[0, 0]),
+          template="drift-lt", capacity=2, imdsv1_calls=[0, 0], launched={"HttpTokens": "optional"}),
     Group("legacy-billing", "us-east-1", "non_compliant", "IMDSv1 still called: enforcing now breaks it",
           template="legacy-app-lt", capacity=2, imdsv1_calls=[1840, 12]),
     Group("admin-tools", "us-east-1", "non_compliant", "admin role behind IMDSv1, actively called",
@@ -307,6 +311,7 @@ def build_account(session: boto3.session.Session, label: str, now: datetime | No
             LaunchTemplateData={"MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"}})
         ec2.modify_launch_template(LaunchTemplateId=template_ids["drift-lt"], DefaultVersion="2")
 
+    _launch_state(session, mine)
     _usage(session, mine, now or datetime.now(timezone.utc))
 
 
@@ -380,6 +385,19 @@ def _set_versions(sessions, versions: dict[tuple[str, str], str]) -> None:
 def build(session: boto3.session.Session, now: datetime | None = None) -> None:
     """The core account's part only (one account, three regions): enough for most tests."""
     build_account(session, "core", now)
+
+
+def _launch_state(session, groups: list[Group]) -> None:
+    """Give each running instance the metadata options AWS would have given it at launch."""
+    for g in groups:
+        if not g.capacity:
+            continue
+        options = g.launched or {"HttpTokens": "required" if g.expect == "compliant" else "optional"}
+        found = session.client("autoscaling", g.region).describe_auto_scaling_groups(
+            AutoScalingGroupNames=[g.name])["AutoScalingGroups"][0]
+        ec2 = session.client("ec2", g.region)
+        for inst in found["Instances"]:
+            ec2.modify_instance_metadata_options(InstanceId=inst["InstanceId"], **options)
 
 
 def _usage(session, groups: list[Group], now: datetime) -> None:

@@ -1,0 +1,62 @@
+"""The simulated estate through the whole analysis: every outcome is represented, the ranking is right."""
+
+import pytest
+
+from imds_audit import snapshot as snap
+from imds_audit.analyze import FINDING_COLUMNS, analyze
+from imds_audit.analyze.coverage import coverage
+from imds_audit.demo import estate
+
+
+@pytest.fixture(scope="module")
+def findings(demo_paths):
+    return analyze(snap.read(demo_paths[0]))
+
+
+def test_statuses_match_the_truth(findings):
+    g = findings.groups
+    assert dict(zip(zip(g["region"], g["asg_name"]), g["status"])) == estate.expected_statuses()
+    assert list(g.columns) == FINDING_COLUMNS
+
+
+def test_every_drift_readiness_hop_outcome_is_present(findings):
+    g = findings.groups.set_index("asg_name")
+    assert g.loc["drifted-fleet", "status"] == "compliant" and g.loc["drifted-fleet", "drift"]
+    assert g.loc["drifted-fleet", "instances_allowing_imdsv1"] == 2
+    assert not g.loc["web-prod", "drift"]
+    assert g.loc["legacy-billing", "readiness"] == "blocked"
+    assert g.loc["legacy-billing", "imdsv1_calls"] == 1852
+    assert g.loc["legacy-billing", "imdsv1_callers"].split()[0].startswith("i-")
+    assert g.loc["web-canary", "readiness"] == "ready"
+    assert set(g["readiness"]) >= {"ready", "blocked"}
+    assert g.loc["eks-nodes", "hop_limit_flag"] == "expected_container"
+    assert g.loc["reports-hop3", "hop_limit_flag"] == "excessive"
+    assert g.loc["web-prod", "hop_limit_flag"] == "ok"
+    assert g.loc["eu-batch", "launch_failure"] and g.loc["pay-api-green", "launch_failure"]
+    assert not g.loc["eu-web", "launch_failure"]
+    assert g.loc["sidecar-no-imds", "instances_allowing_imdsv1"] == 0
+
+
+def test_admin_role_exposed_through_imdsv1_ranks_first(findings):
+    top = findings.roles.sort_values("risk_rank").iloc[0]
+    assert top["role_name"] == "platform-admin" and top["privilege_tier"] == "admin"
+    assert top["exposure_level"] == "active"
+    assert "AdministratorAccess" in top["reason_en"] and "2,370" in top["reason_en"]
+    assert findings.groups.set_index("asg_name").loc["admin-tools", "risk_tier"] == "admin"
+
+
+def test_not_assessed_lists_the_denied_calls(findings):
+    na = findings.not_assessed
+    assert set(na["outcome"]) == {"access_denied"}
+    assert ("ap-northeast-1", "DescribeAutoScalingGroups") in set(zip(na["region"], na["api"]))
+
+
+def test_coverage_at_every_level(findings):
+    g = findings.groups
+    overall = coverage(g).iloc[0]
+    assert overall["groups"] == len(g)
+    assert overall["compliant"] + overall["non_compliant"] + overall["unknown"] == len(g)
+    for by in (["account_id"], ["region"], ["account_id", "region"], ["launch_kind"], ["iam_role"]):
+        per = coverage(g, by)
+        assert per["groups"].sum() == len(g), by
+    assert 0 < overall["coverage_pct"] < 100
