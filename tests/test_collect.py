@@ -145,3 +145,17 @@ def test_denied_region_is_recorded_and_others_kept():
     assert row == [{"account_id": "123456789012", "region": "eu-west-1", "api": "DescribeAutoScalingGroups",
                     "outcome": "access_denied", "message": "AccessDenied: explicit deny in an SCP"}]
     assert result.scope["regions"] == ["eu-west-1", "us-east-1"]
+
+
+def test_role_without_policies_is_recorded_as_such():
+    from imds_audit.analyze.privilege import classify_roles
+    with simulated_aws():
+        session = demo_session()
+        iam = session.client("iam")
+        iam.create_role(RoleName="bare", AssumeRolePolicyDocument="{}")
+        iam.create_instance_profile(InstanceProfileName="bare-profile")
+        iam.add_role_to_instance_profile(InstanceProfileName="bare-profile", RoleName="bare")
+        result = collect([Target("123456789012", session)], Options(regions=["us-east-1"], quiet=True), "me")
+    rows = result["role_policies"]
+    assert rows[rows["role_name"] == "bare"]["policy_kind"].tolist() == ["none"]
+    assert classify_roles(rows).set_index("role_name").loc["bare", "privilege_tier"] == "none"

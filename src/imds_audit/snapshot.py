@@ -80,7 +80,7 @@ TABLES: dict[str, dict[str, str]] = {
     },
     "role_policies": {
         "account_id": "string", "role_name": "string", "role_arn": "string",
-        "policy_kind": "string",  # managed | inline
+        "policy_kind": "string",  # managed | inline | none (the role has no policy at all)
         "policy_name": "string", "policy_arn": "string", "document": "string",  # JSON text
     },
     "imdsv1_usage": {

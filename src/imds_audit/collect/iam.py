@@ -38,6 +38,10 @@ def collect_iam(caller: Caller, client) -> dict[str, list[dict]]:
             policies.append({"account_id": a, "role_name": role["RoleName"], "role_arn": role["Arn"],
                              "policy_kind": "inline", "policy_name": inline["PolicyName"],
                              "policy_arn": None, "document": _document(inline["PolicyDocument"])})
+        if not role.get("RolePolicyList") and not role.get("AttachedManagedPolicies"):
+            # A role with no policy at all: recorded, so it reads as "no privileges", not "not read".
+            policies.append({"account_id": a, "role_name": role["RoleName"], "role_arn": role["Arn"],
+                             "policy_kind": "none", "policy_name": None, "policy_arn": None, "document": None})
         for att in role.get("AttachedManagedPolicies", []):
             attached_arns.add(att["PolicyArn"])
             policies.append({"account_id": a, "role_name": role["RoleName"], "role_arn": role["Arn"],
