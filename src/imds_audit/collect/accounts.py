@@ -26,8 +26,8 @@ def from_profiles(profiles: list[str | None], region: str | None = None) -> tupl
     """One target per profile (None: boto3's default chain). Returns (targets, caller ARN, failures)."""
     targets, failures, arn = [], [], ""
     for profile in profiles:
-        session = boto3.session.Session(profile_name=profile, region_name=region)
         try:
+            session = boto3.session.Session(profile_name=profile, region_name=region)
             account, who = caller_account(session)
         except Exception as exc:
             outcome, message = classify(exc)

@@ -158,20 +158,74 @@ def drift_readiness(groups: pd.DataFrame, tr) -> go.Figure:
     return _layout(fig, title, 150 + 40 * len(agg))
 
 
-def trend(trend_data: dict, tr) -> go.Figure:
-    """Coverage of the previous audit next to the current one (the history hook)."""
+def _when(collected_at: pd.Series) -> tuple[list, list[str], bool]:
+    """x values of a series over time: dates when every point has one, else the raw labels."""
+    parsed = pd.to_datetime(collected_at, utc=True, errors="coerce", format="ISO8601")
+    if parsed.notna().all():
+        naive = parsed.dt.tz_localize(None)
+        return naive.dt.strftime("%Y-%m-%d %H:%M:%S").tolist(), naive.dt.strftime("%Y-%m-%d").tolist(), True
+    labels = [_safe(v) for v in collected_at]
+    return labels, labels, False
+
+
+def trend(series: pd.DataFrame, tr) -> go.Figure:
+    """Coverage over time: groups and running instances IMDSv2-only (%, left axis), exposed roles
+    (bars, right axis); one point per snapshot, oldest first (analyze.history.trend's frame)."""
     title = tr("chart.trend.title")
-    before, after = trend_data.get("before_pct"), trend_data.get("after_pct")
+    if series is None or series.empty:
+        return _empty(tr, title)
+    x, ticks, dated = _when(series["collected_at"])
+    labelled = len(series) <= 8  # values printed next to the points while they stay readable
     fig = go.Figure()
-    fig.add_bar(x=[html.escape(tr("chart.trend.previous")), html.escape(tr("chart.trend.current"))],
-                y=[before or 0, after or 0], marker_color=["#90a4ae", "#2e7d32"],
-                text=[tr.pct(before), tr.pct(after)], textposition="outside",
-                hovertemplate="%{x}: %{y:.1f}%<extra></extra>")
-    fig.update_yaxes(range=[0, 110], ticksuffix="%")
-    return _layout(fig, title, 300)
+    roles = series["exposed_roles"].astype(int)
+    width = None
+    if dated and len(series) > 1:  # on a date axis a bar is as wide as the gap: keep them slim
+        t = pd.to_datetime(pd.Series(x))
+        width = max(86_400_000.0, (t.max() - t.min()).total_seconds() * 1000 * 0.05)
+    # the counts go in the legend (first → last): printed over slim bars they collide with the lines
+    roles_name = tr("chart.trend.roles") + (f" ({roles.iloc[0]} → {roles.iloc[-1]})" if len(roles) > 1
+                                            else f" ({roles.iloc[0]})")
+    fig.add_bar(x=x, y=roles, yaxis="y2", name=html.escape(roles_name),
+                marker_color=EXPOSURE_COLOURS["exposed"], opacity=0.45, width=width,
+                hovertemplate="%{x}<br>%{y}<extra>" + html.escape(tr("chart.trend.roles")) + "</extra>")
+    for col, key, colour, dash in (("coverage_pct", "chart.trend.groups", STATUS_COLOURS["compliant"], "solid"),
+                                   ("instance_coverage_pct", "chart.trend.instances", "#1565c0", "dash")):
+        values = series[col].astype(float)
+        fig.add_scatter(x=x, y=values, mode="lines+markers+text" if labelled else "lines+markers",
+                        name=html.escape(tr(key)), line={"color": colour, "width": 3, "dash": dash},
+                        marker={"size": 9}, text=[tr.pct(v) for v in values] if labelled else None,
+                        textposition="top center", textfont={"color": colour},
+                        hovertemplate="%{x}<br>%{y:.1f}%<extra>" + html.escape(tr(key)) + "</extra>")
+    fig.update_layout(
+        yaxis={"range": [0, 112], "title": {"text": html.escape(tr("chart.trend.y"))},
+               "gridcolor": "#eceff1", "tickvals": [0, 25, 50, 75, 100],
+               "ticktext": ["0%", "25%", "50%", "75%", "100%"]},
+        yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                "title": {"text": html.escape(tr("chart.trend.y2"))},
+                # the bars keep to the lower third, under the coverage lines; ticks at 0 and the peak
+                "range": [0, max(1, int(roles.max())) * 3], "tickvals": sorted({0, max(1, int(roles.max()))})},
+        hovermode="x unified" if dated else "closest")
+    if len(series) <= 12:
+        fig.update_xaxes(tickmode="array", tickvals=x, ticktext=ticks)
+    if dated:
+        fig.update_xaxes(type="date")
+        if len(series) == 1:
+            fig.update_xaxes(type="category")
+    else:
+        fig.update_xaxes(type="category")
+    # room on both sides so the first and last points' labels are not clipped
+    if dated and len(series) > 1:
+        t = pd.to_datetime(pd.Series(x))
+        pad = (t.max() - t.min()) * 0.12
+        fig.update_xaxes(range=[(t.min() - pad).isoformat(), (t.max() + pad).isoformat()])
+    fig = _layout(fig, title, 270)
+    fig.update_layout(margin={"r": 60})  # the right axis's title needs the room
+    return fig
 
 
 def all_figures(findings, tr, trend_data: dict | None = None) -> dict[str, go.Figure]:
+    """Every chart of the report; ``trend`` only with a comparison (``trend_data`` from
+    present.summary.comparison)."""
     from imds_audit.present.summary import roles_of
 
     roles = roles_of(findings)
@@ -182,5 +236,5 @@ def all_figures(findings, tr, trend_data: dict | None = None) -> dict[str, go.Fi
         "drift": drift_readiness(findings.groups, tr),
     }
     if trend_data:
-        figs["trend"] = trend(trend_data, tr)
+        figs["trend"] = trend(trend_data["series"], tr)
     return figs

@@ -1,4 +1,5 @@
-"""The figures a reader sees first: headline numbers, the riskiest roles, what to do next, the trend.
+"""The figures a reader sees first: headline numbers, the riskiest roles, what to do next, the trend
+(the diff itself is analyze.history's; here it is only gathered for the report).
 
 Pure functions over the findings frames; they pick and count, they never judge (analyze did that).
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from imds_audit.analyze import history
 from imds_audit.analyze.coverage import coverage
 
 KEY = ["account_id", "region", "asg_name"]
@@ -89,23 +91,31 @@ def next_steps(findings, accounts: list[str] | None = None) -> list[dict]:
     return out
 
 
-def trend(current, previous) -> dict:
-    """Current findings against a previous audit's: coverage then and now, and which groups moved.
+def _records(diff: pd.DataFrame, change: str) -> list[dict]:
+    return diff.loc[diff["change"].eq(change), KEY].to_dict("records")
 
-    The hook for history (one previous snapshot today; a series later)."""
-    now, before = current.groups, previous.groups
-    merged = now[KEY + ["status"]].merge(before[KEY + ["status"]], on=KEY, how="outer",
-                                         suffixes=("", "_before"), indicator=True)
-    both = merged["_merge"].eq("both")
 
-    def names(mask):
-        return merged.loc[mask, KEY].to_dict("records")
+def trend_series(points) -> pd.DataFrame:
+    """Coverage over time from ``(collected_at, findings)`` pairs (any order): analyze.history.trend."""
+    return history.trend([(when, f.groups, roles_of(f)) for when, f in points])
 
+
+def comparison(current, previous, current_at: str = "", previous_at: str = "",
+               series: pd.DataFrame | None = None) -> dict:
+    """Current findings against a previous audit's, through analyze.history: the group and role
+    diffs, counts per change, coverage then and now, and the series over time (two points when no
+    longer history is given)."""
+    diff = history.diff_groups(current.groups, previous.groups)
+    roles_diff = history.diff_roles(roles_of(current), roles_of(previous))
+    if series is None or len(series) < 2:
+        series = trend_series([(previous_at or "", previous), (current_at or "~", current)])
+    before, after = headline(previous), headline(current)
     return {
-        "before_pct": headline(previous)["coverage_pct"], "after_pct": headline(current)["coverage_pct"],
-        "fixed": names(both & merged["status_before"].eq("non_compliant") & merged["status"].eq("compliant")),
-        "regressed": names(both & merged["status_before"].ne("non_compliant")
-                           & merged["status"].eq("non_compliant")),
-        "new": names(merged["_merge"].eq("left_only")),
-        "removed": names(merged["_merge"].eq("right_only")),
+        "before_pct": before["coverage_pct"], "after_pct": after["coverage_pct"],
+        "before_instance_pct": before["instance_coverage_pct"], "after_instance_pct": after["instance_coverage_pct"],
+        "previous_at": previous_at, "current_at": current_at,
+        "diff": diff, "roles_diff": roles_diff, "counts": history.summary(diff), "series": series,
+        # the named groups of the main categories, as {account_id, region, asg_name} records
+        "fixed": _records(diff, "newly_compliant"), "regressed": _records(diff, "newly_non_compliant"),
+        "new": _records(diff, "new_group"), "removed": _records(diff, "removed_group"),
     }

@@ -122,3 +122,53 @@ def not_assessed_table(not_assessed: pd.DataFrame, tr, table_id: str = "ia-not-a
                      Cell(tr.label("outcome", r.get("outcome")), cls=f"outcome-{r.get('outcome')}"),
                      Cell(_text(r.get("message"), tr), cls="reason")])
     return Table(table_id, headers, rows)
+
+
+def _status_cell(status, tr) -> Cell:
+    if status is None or (not isinstance(status, str) and pd.isna(status)):
+        return Cell(tr("table.none"), "")
+    return Cell(tr.label("status", status), status, f"status status-{status}")
+
+
+DIFF_HEADERS = ["account_id", "region", "asg_name", "status_before", "status_after", "iam_role", "risk_tier",
+                "allowing_before", "allowing_after"]
+
+
+def diff_table(diff: pd.DataFrame, tr, table_id: str) -> Table:
+    """Groups of one change category (analyze.history.diff_groups rows): status then and now."""
+    headers = [(tr(f"col.{c}"), "number" if c.startswith("allowing") else "text") for c in DIFF_HEADERS]
+    rows = []
+    for d in diff.to_dict("records"):
+        rows.append([
+            Cell(_text(d["account_id"], tr)), Cell(_text(d["region"], tr)),
+            Cell(_text(d["asg_name"], tr), cls="name"),
+            _status_cell(d["status_before"], tr), _status_cell(d["status_after"], tr),
+            Cell(_text(d["iam_role"], tr), cls="name"),
+            Cell(tr.label("tier", d["risk_tier"]), cls=f"tier tier-{d['risk_tier']}"),
+            _num(d["instances_allowing_imdsv1_before"], tr), _num(d["instances_allowing_imdsv1_after"], tr),
+        ])
+    return Table(table_id, headers, rows)
+
+
+ROLES_DIFF_HEADERS = ["role_name", "account_id", "privilege_tier", "direction", "exposure_before",
+                      "exposure_after", "groups_before", "groups_after", "instances_before", "instances_after"]
+
+
+def roles_diff_table(roles_diff: pd.DataFrame, tr, table_id: str = "ia-diff-roles") -> Table:
+    """Roles whose exposure changed (analyze.history.diff_roles), the worse first."""
+    headers = [(tr(f"col.{c}"), "number" if c.startswith(("groups", "instances")) else "text")
+               for c in ROLES_DIFF_HEADERS]
+    ordered = roles_diff.assign(_o=roles_diff["direction"].ne("worse")).sort_values(
+        ["_o", "account_id", "role_name"], kind="stable")
+    rows = []
+    for r in ordered.to_dict("records"):
+        rows.append([
+            Cell(_text(r["role_name"], tr), cls="name"), Cell(_text(r["account_id"], tr)),
+            Cell(tr.label("tier", r["privilege_tier"]), cls=f"tier tier-{r['privilege_tier']}"),
+            Cell(tr.label("direction", r["direction"]), r["direction"], f"direction-{r['direction']}"),
+            Cell(tr.label("exposure", r["exposure_level_before"]), cls=f"exposure-{r['exposure_level_before']}"),
+            Cell(tr.label("exposure", r["exposure_level_after"]), cls=f"exposure-{r['exposure_level_after']}"),
+            _num(r["exposed_groups_before"], tr), _num(r["exposed_groups_after"], tr),
+            _num(r["exposed_instances_before"], tr), _num(r["exposed_instances_after"], tr),
+        ])
+    return Table(table_id, headers, rows)

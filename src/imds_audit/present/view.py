@@ -21,6 +21,8 @@ TOC = [("ia-headline", "section.headline"), ("ia-scope", "section.scope"),
        ("ia-roles", "section.roles"), ("ia-next", "section.next_steps"), ("ia-groups", "section.groups"),
        ("ia-remediation", "section.remediation"), ("ia-methodology", "section.methodology"),
        ("ia-compliance", "section.compliance"), ("ia-metadata", "section.metadata")]
+TREND_CATEGORIES = ("newly_non_compliant", "newly_compliant", "new_group", "removed_group", "newly_unknown",
+                    "now_assessed")
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
@@ -35,21 +37,42 @@ def load_findings(snapshot, findings_cache: str | os.PathLike | None = None, win
     return analyze(snapshot, window_days=window_days) if window_days else analyze(snapshot)
 
 
+def load_history(history_cache=None, history_snapshots=(), snapshot=None, findings=None, window_days=None):
+    """The coverage series over time: from the cache written by the renderer in this run, else by
+    analysing the earlier snapshots named (plus the current one); None when there is none."""
+    if history_cache and Path(history_cache).is_file():
+        with open(history_cache, "rb") as fh:
+            return pickle.load(fh)  # written moments ago by render.report in the same run
+    if not history_snapshots:
+        return None
+    points = []
+    for path in history_snapshots:
+        earlier = snap.read(path)
+        if snapshot is not None and earlier.digest == snapshot.digest:
+            continue
+        points.append((earlier.collected_at, load_findings(earlier, None, window_days)))
+    if snapshot is not None and findings is not None:
+        points.append((snapshot.collected_at, findings))
+    return summary.trend_series(points)
+
+
 def open_report(snapshot_path, lang: str = "en", previous=None, client: str = "", engagement: str = "",
-                findings_cache=None, window_days=None, previous_cache=None) -> ReportView:
+                findings_cache=None, window_days=None, previous_cache=None, history_cache=None,
+                history_snapshots=()) -> ReportView:
     snapshot = snap.read(snapshot_path)
     findings = load_findings(snapshot, findings_cache, window_days)
     prev_snapshot = prev_findings = None
     if previous:
         prev_snapshot = snap.read(previous)
         prev_findings = load_findings(prev_snapshot, previous_cache, window_days)
+    series = load_history(history_cache, history_snapshots or (), snapshot, findings, window_days)
     return ReportView(findings, snapshot, lang=lang, previous=prev_findings, previous_snapshot=prev_snapshot,
-                      client=client, engagement=engagement, window_days=window_days)
+                      client=client, engagement=engagement, window_days=window_days, history=series)
 
 
 class ReportView:
     def __init__(self, findings, snapshot, lang: str = "en", previous=None, previous_snapshot=None,
-                 client: str = "", engagement: str = "", window_days=None):
+                 client: str = "", engagement: str = "", window_days=None, history=None):
         self.findings = findings
         self.snapshot = snapshot
         self.tr = Catalogue(lang)
@@ -60,7 +83,12 @@ class ReportView:
         self.engagement = engagement or ""
         self.window = window_days or (snapshot.settings or {}).get("usage_window_days", 14)
         self.h = summary.headline(findings)
-        self.trend_data = summary.trend(findings, previous) if previous is not None else None
+        # the comparison (analyze.history's diffs) and the series over time (``history``: the frame of
+        # analyze.history.trend over every snapshot; previous and current only when not given)
+        self.trend_data = (summary.comparison(
+            findings, previous, current_at=snapshot.collected_at or "",
+            previous_at=previous_snapshot.collected_at if previous_snapshot is not None else "",
+            series=history) if previous is not None else None)
         self._figures = None
 
     # ---- data shared by the HTML and the PDF --------------------------------------------------
@@ -92,6 +120,33 @@ class ReportView:
             text += tr("headline.sentence_unknown", unknown=h["unknown"])
         return text
 
+    def trend_sentence(self) -> str | None:
+        """One sentence of progress, e.g. "Coverage rose from 58% to 71% since 2026-08-30: 3 groups
+        fixed, 1 regressed, 1 new." (fixed and regressed always, the other changes when they happened)."""
+        t, tr = self.trend_data, self.tr
+        if t is None:
+            return None
+        before, after = t["before_pct"], t["after_pct"]
+        if before is None or after is None:
+            way = "moved"
+        else:
+            b, a = round(before, 1), round(after, 1)
+            way = "rose" if a > b else "fell" if a < b else "same"
+        c = t["counts"]
+        counts = [("fixed", c["newly_compliant"]), ("regressed", c["newly_non_compliant"]),
+                  ("new", c["new_group"]), ("removed", c["removed_group"]), ("unknown", c["newly_unknown"])]
+        parts = []
+        for i, (word, n) in enumerate(counts):
+            if i >= 2 and not n:  # fixed and regressed always; the others when they happened
+                continue
+            if i == 0:
+                parts.append(tr("trend.part_first_one" if n == 1 else "trend.part_first_many", n=n,
+                                word=tr(f"trend.word.{word}")))
+            else:
+                parts.append(tr("trend.part", n=n, word=tr(f"trend.word.{word}")))
+        return tr(f"trend.sentence.{way}", before=tr.pct(before), after=tr.pct(after),
+                  since=_day(t["previous_at"]), changes=tr("trend.sep").join(parts))
+
     def next_steps_data(self) -> list[dict]:
         return summary.next_steps(self.findings, self.accounts)
 
@@ -119,9 +174,9 @@ class ReportView:
     def headline(self) -> Fragment:
         toc = [t for t in TOC if t[0] != "ia-headline"]
         if self.trend_data is not None:
-            toc.insert(4, ("ia-trend", "section.trend"))
+            toc.insert(3, ("ia-trend", "section.trend"))  # after the charts, as in the notebook
         return sections.render("headline.html.j2", tr=self.tr, h=self.h, sentence=self.sentence(),
-                               client=self.client, engagement=self.engagement,
+                               trend_sentence=self.trend_sentence(), client=self.client, engagement=self.engagement,
                                collected_at=self.snapshot.collected_at or "—", toc=toc)
 
     def scope(self) -> Fragment:
@@ -160,25 +215,34 @@ class ReportView:
 
         Returns (None, why) when the module is not installed yet."""
         try:
-            from imds_audit.remediate import remediation_for_group
+            from imds_audit.remediate import remediation_for_group, remediation_for_groups
         except ImportError as exc:
             return None, str(exc)
         g = self.findings.groups
         src = self.findings.sources
         bad = g[g["status"].eq("non_compliant")].sort_values(["account_id", "region", "asg_name"])
         lcs = self.snapshot.tables.get("launch_configurations") if self.snapshot is not None else None
+        # All groups in one pass (frames converted and templates loaded once); each group's texts are
+        # those remediation_for_group gives it with its own source rows. A group that fails gets its
+        # error; if the batch itself fails, fall back to one group at a time.
+        try:
+            fixes = remediation_for_groups(bad, src, self.lang, launch_configurations=lcs, errors="collect")
+        except Exception:  # noqa: BLE001 -- the per-group path below still isolates each group
+            fixes = None
         items = []
-        bad_keys = bad[["account_id", "region", "asg_name"]].drop_duplicates()
-        per_group = {key: rows for key, rows in src.merge(bad_keys, on=["account_id", "region", "asg_name"])
-                     .groupby(["account_id", "region", "asg_name"], sort=False)}
-        empty = src.iloc[0:0]
         for _, row in bad.iterrows():
-            sel = per_group.get((row["account_id"], row["region"], row["asg_name"]), empty)
+            key = (row["account_id"], row["region"], row["asg_name"])
             item = {"asg_name": row["asg_name"], "account_id": row["account_id"], "region": row["region"],
                     "risk_tier": row.get("risk_tier"), "callers": row.get("imdsv1_callers") or "",
                     "error": None, "console": "", "cli": "", "terraform": "", "warning": None}
             try:
-                fix = remediation_for_group(row, sel, self.lang, launch_configurations=lcs)
+                if fixes is not None and key in fixes:
+                    fix = fixes[key]
+                else:
+                    sel = src[src["account_id"].eq(key[0]) & src["region"].eq(key[1]) & src["asg_name"].eq(key[2])]
+                    fix = remediation_for_group(row, sel, self.lang, launch_configurations=lcs)
+                if "error" in fix:
+                    raise fix["error"]
                 item.update({k: fix.get(k) for k in ("console", "cli", "terraform", "warning")})
             except Exception as exc:  # noqa: BLE001 -- one bad group must not cost the whole report
                 item["error"] = f"{exc.__class__.__name__}: {exc}"
@@ -194,12 +258,34 @@ class ReportView:
     def methodology(self) -> Fragment:
         return sections.render("methodology.html.j2", tr=self.tr, lang=self.lang, controls=sections.controls())
 
+    def trend_tables(self) -> list[dict]:
+        """The diff as tables: one per change category (worst news first), then the roles."""
+        t, tr = self.trend_data, self.tr
+        out = []
+        diff = t["diff"]
+        for change in TREND_CATEGORIES:
+            part = diff[diff["change"].eq(change)]
+            table = tables.diff_table(part, tr, f"ia-diff-{change.replace('_', '-')}")
+            out.append({"key": change, "heading": tr(f"change.{change}"), "n": len(part), "table": table,
+                        "html": sections.table(table, tr, filters=len(part) > 15) if len(part) else None})
+        table = tables.roles_diff_table(t["roles_diff"], tr)
+        out.append({"key": "roles", "heading": tr("trend.roles_changed"), "n": len(table.rows), "table": table,
+                    "html": sections.table(table, tr, filters=len(table.rows) > 15) if table.rows else None})
+        return out
+
     def trend(self) -> Fragment:
         if self.trend_data is None:
             return Fragment("")
-        body = sections.render("trend.html.j2", tr=self.tr, t=self.trend_data,
-                               previous_at=self.previous_snapshot.collected_at if self.previous_snapshot else "—")
-        return Fragment(body + self.chart("trend"))
+        t = self.trend_data
+        series = t["series"]
+        fig = self.figures["trend"]
+        chart = fig.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG,
+                            div_id="ia-chart-trend", default_width="100%")
+        return sections.render("trend.html.j2", tr=self.tr, sentence=self.trend_sentence(),
+                               previous_at=t["previous_at"] or "—", n_points=len(series),
+                               first=_day(series["collected_at"].iloc[0]) if len(series) else "—",
+                               last=_day(series["collected_at"].iloc[-1]) if len(series) else "—",
+                               figure_html=Fragment(chart), tables=self.trend_tables())
 
     def metadata(self) -> Fragment:
         return sections.render("metadata.html.j2", tr=self.tr, rows=self.metadata_rows())
@@ -214,9 +300,15 @@ class ReportView:
             "digest": self.snapshot.digest or "—", "tool_version": self.snapshot.tool_version or "—",
             "accounts": self.accounts, "regions": self.regions,
             "top_roles": top.to_dict("records"), "steps": self.next_steps_data(),
-            "trend": self.trend_data,
+            "trend": self.trend_data, "trend_sentence": self.trend_sentence(),
             "previous_at": self.previous_snapshot.collected_at if self.previous_snapshot else None,
         }
+
+
+def _day(collected_at) -> str:
+    """The date of an ISO timestamp (what a reader needs of "since when")."""
+    text = str(collected_at or "")
+    return text[:10] if len(text) >= 10 and text[4:5] == "-" else (text or "—")
 
 
 def cache_findings(findings, path) -> Path:
@@ -226,4 +318,4 @@ def cache_findings(findings, path) -> Path:
     return path
 
 
-__all__ = ["ReportView", "cache_findings", "load_findings", "open_report"]
+__all__ = ["ReportView", "cache_findings", "load_findings", "load_history", "open_report"]

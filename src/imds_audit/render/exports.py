@@ -1,4 +1,6 @@
-"""Machine-readable exports: findings.csv, roles.csv, findings.xlsx, findings.json.
+"""Machine-readable exports: findings.csv, roles.csv, findings.xlsx, findings.json; with a comparison
+to an earlier snapshot also diff.csv and roles_diff.csv (and the same tables, plus the trend, as sheets
+of the workbook and keys of the JSON).
 
 findings.csv keeps FINDING_COLUMNS in that order (the stable contract of DESIGN.md §8). In the
 workbook every text cell is written as text, so a resource named ``=HYPERLINK(...)`` stays a name and
@@ -13,30 +15,42 @@ from pathlib import Path
 
 import pandas as pd
 
+from imds_audit.analyze.history import DIFF_COLUMNS
 from imds_audit.analyze.model import FINDING_COLUMNS, SOURCE_COLUMNS
 from imds_audit.present.summary import ROLE_COLUMNS, roles_of
 
 NOT_ASSESSED_COLUMNS = ["account_id", "region", "api", "outcome", "message"]
 
 
-def tables(findings) -> dict[str, pd.DataFrame]:
-    """The exported tables, each with its documented columns in order."""
+def tables(findings, comparison: dict | None = None) -> dict[str, pd.DataFrame]:
+    """The exported tables, each with its documented columns in order; ``comparison`` (from
+    present.summary.comparison) adds diff, roles_diff and trend."""
     na = findings.not_assessed if findings.not_assessed is not None else pd.DataFrame()
     na = na.reindex(columns=NOT_ASSESSED_COLUMNS)
-    return {
+    out = {
         "groups": findings.groups.reindex(columns=FINDING_COLUMNS),
         "roles": roles_of(findings)[ROLE_COLUMNS],
         "sources": findings.sources.reindex(columns=SOURCE_COLUMNS),
         "not_assessed": na,
     }
+    if comparison is not None:
+        out["diff"] = comparison["diff"].reindex(columns=DIFF_COLUMNS)
+        out["roles_diff"] = comparison["roles_diff"]
+        out["trend"] = comparison["series"]
+    return out
 
 
-def write_csv(findings, out_dir) -> dict[str, Path]:
+def write_csv(findings, out_dir, comparison: dict | None = None) -> dict[str, Path]:
     out_dir = Path(out_dir)
-    t = tables(findings)
+    t = tables(findings, comparison)
     paths = {"findings.csv": out_dir / "findings.csv", "roles.csv": out_dir / "roles.csv"}
+    if comparison is not None:
+        paths.update({"diff.csv": out_dir / "diff.csv", "roles_diff.csv": out_dir / "roles_diff.csv"})
     t["groups"].to_csv(paths["findings.csv"], index=False)
     t["roles"].to_csv(paths["roles.csv"], index=False)
+    if comparison is not None:
+        t["diff"].to_csv(paths["diff.csv"], index=False)
+        t["roles_diff"].to_csv(paths["roles_diff.csv"], index=False)
     return paths
 
 
@@ -53,14 +67,14 @@ def _cell_value(value):
     return value
 
 
-def write_xlsx(findings, path) -> Path:
+def write_xlsx(findings, path, comparison: dict | None = None) -> Path:
     """A sheet per table, header frozen, autofilter on every sheet."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     wb.remove(wb.active)
-    for name, frame in tables(findings).items():
+    for name, frame in tables(findings, comparison).items():
         ws = wb.create_sheet(name)
         ws.append(list(frame.columns))
         for r, row in enumerate(frame.itertuples(index=False, name=None), start=2):
@@ -80,23 +94,24 @@ def write_xlsx(findings, path) -> Path:
     return path
 
 
-def write_json(findings, path, metadata: dict | None = None) -> Path:
+def write_json(findings, path, metadata: dict | None = None, comparison: dict | None = None) -> Path:
     doc = {"metadata": metadata or {}}
-    for name, frame in tables(findings).items():
+    for name, frame in tables(findings, comparison).items():
         doc[name] = json.loads(frame.to_json(orient="records", date_format="iso"))
     path = Path(path)
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
 
 
-def write(findings, out_dir: str | os.PathLike, formats, metadata: dict | None = None) -> dict[str, Path]:
+def write(findings, out_dir: str | os.PathLike, formats, metadata: dict | None = None,
+          comparison: dict | None = None) -> dict[str, Path]:
     """The exports named in ``formats`` (csv, xlsx, json); other formats are not this module's."""
     out_dir = Path(out_dir)
     out: dict[str, Path] = {}
     if "csv" in formats:
-        out.update(write_csv(findings, out_dir))
+        out.update(write_csv(findings, out_dir, comparison))
     if "xlsx" in formats:
-        out["findings.xlsx"] = write_xlsx(findings, out_dir / "findings.xlsx")
+        out["findings.xlsx"] = write_xlsx(findings, out_dir / "findings.xlsx", comparison)
     if "json" in formats:
-        out["findings.json"] = write_json(findings, out_dir / "findings.json", metadata)
+        out["findings.json"] = write_json(findings, out_dir / "findings.json", metadata, comparison)
     return out

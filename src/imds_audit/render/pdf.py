@@ -7,13 +7,15 @@ import base64
 import os
 from pathlib import Path
 
+import plotly.graph_objects as go
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from imds_audit.render import static_charts
 
 TEMPLATES = Path(__file__).parent / "templates"
 PDF_CHARTS = ("coverage", "roles", "trend")
-CONTENT_WIDTH_PX = 660  # A4 minus 18 mm margins, at 96 px per inch
+CONTENT_WIDTH_PX = 660
+PDF_HEIGHTS = {"trend": 255}  # A4 minus 18 mm margins, at 96 px per inch
 
 
 def _environment() -> Environment:
@@ -29,6 +31,10 @@ def chart_svgs(view, names=PDF_CHARTS) -> dict[str, str]:
     figures = {n: view.figures[n] for n in names if n in view.figures}
     if "roles" in figures and not view.h["exposed_roles"]:
         figures.pop("roles")
+    for name, height in PDF_HEIGHTS.items():  # shorter on paper (the heading above names it), so it
+        if name in figures:                    # shares a page with the coverage chart
+            figures[name] = go.Figure(figures[name]).update_layout(
+                height=height, title_text="", margin={"t": 12, "b": 84})
     return static_charts.to_svgs(figures, width=CONTENT_WIDTH_PX)
 
 
