@@ -103,9 +103,36 @@ def _filters() -> dict:
     }
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """``x.name`` on a plain dict without trying (and failing) the attribute first.
+
+    Jinja2 looks an attribute up before an item; a plain dict has no attribute outside ``dir(dict)``
+    (no instance ``__dict__``), so for any other name the item lookup alone gives the same result, without
+    raising an AttributeError on each of the templates' many ``f.lt_name``-style lookups."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        # jinja2.Environment.getattr, inlined (this runs for every attribute in every template)
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
+
+
 @lru_cache(maxsize=1)
 def text_env() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False, finalize=_finalize,
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(_filters())
@@ -114,7 +141,7 @@ def text_env() -> jinja2.Environment:
 
 @lru_cache(maxsize=1)
 def html_env() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     return env

@@ -72,7 +72,13 @@ def _records(frame) -> list[dict]:
     return [{k: (None if _isna(v) else v) for k, v in dict(r).items()} for r in frame]
 
 
+# Types pd.isna is always False for: skip the call (it dominates converting large frames).
+_NEVER_NA = (str, int, bool)
+
+
 def _isna(value) -> bool:
+    if type(value) in _NEVER_NA:
+        return False
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
@@ -88,11 +94,15 @@ def _instances(group: dict) -> int | None:
     return None if n is None else int(n)
 
 
+def lc_index(launch_configurations: list[dict]) -> dict:
+    """Launch configuration records by (account_id, region, name); the last row of a key wins."""
+    return {(r["account_id"], r["region"], r["launch_configuration_name"]): r for r in launch_configurations}
+
+
 class _Builder:
-    def __init__(self, sources: list[dict], launch_configurations: list[dict]):
+    def __init__(self, sources: list[dict], lcs: dict):
         self.all_sources = sources
-        self.lcs = {(r["account_id"], r["region"], r["launch_configuration_name"]): r
-                    for r in launch_configurations}
+        self.lcs = lcs
         self.actions: dict[tuple, Action] = {}
         self.counter = {"NEW_VERSION": 0, "NEW_TEMPLATE": 0, "LC_DATA": 0, "MIXED_POLICY": 0}
 
@@ -209,11 +219,16 @@ class _Builder:
         so a ``$Latest`` group keeps launching what it launched before."""
         created = [a for a in self.actions.values() if a.kind == "create_version"]
         templates = {(a.account_id, a.region, a.facts["lt_id"]) for a in created}
+        if not templates:
+            return
+        # the sources launching at $Latest, per template, in source order (one pass, not one per template)
+        at_latest: dict[tuple, list[dict]] = {}
+        for s in self.all_sources:
+            if s.get("source_kind") == "launch_template" and str(s.get("version_requested")) == "$Latest" \
+                    and s.get("version_resolved") is not None:
+                at_latest.setdefault((s["account_id"], s["region"], s.get("launch_template_id")), []).append(s)
         for acct, region, lt_id in sorted(templates):
-            latest = [s for s in self.all_sources
-                      if (s["account_id"], s["region"], s.get("launch_template_id")) == (acct, region, lt_id)
-                      and s.get("source_kind") == "launch_template"
-                      and str(s.get("version_requested")) == "$Latest" and s.get("version_resolved") is not None]
+            latest = at_latest.get((acct, region, lt_id), [])
             if not latest:
                 continue
             src = latest[0]
@@ -250,12 +265,24 @@ def _sort_key(action: Action, position: int) -> tuple:
 
 def build_plan(groups, sources, launch_configurations=None) -> Plan:
     """The actions that make every non-compliant group IMDSv2-only, and per group which of them it needs."""
-    group_rows = _records(groups)
-    source_rows = _records(sources)
-    builder = _Builder(source_rows, _records(launch_configurations))
+    return plan_from_records(_records(groups), _records(sources), lc_index(_records(launch_configurations)))
+
+
+def sources_by_group(source_rows: list[dict]) -> dict[tuple, list[dict]]:
+    """Source records per (account_id, region, asg_name), each list in source order."""
     by_group: dict[tuple, list[dict]] = {}
     for s in source_rows:
         by_group.setdefault((s["account_id"], s["region"], s["asg_name"]), []).append(s)
+    return by_group
+
+
+def plan_from_records(group_rows: list[dict], source_rows: list[dict], lcs: dict,
+                      by_group: dict[tuple, list[dict]] | None = None) -> Plan:
+    """build_plan on records already converted by ``_records`` (``lcs`` from ``lc_index``): the batch
+    API converts each frame once and builds many small plans from the same records."""
+    builder = _Builder(source_rows, lcs)
+    if by_group is None:
+        by_group = sources_by_group(source_rows)
 
     fixes = []
     for g in sorted(group_rows, key=lambda r: (r["account_id"], r["region"], r["asg_name"])):
@@ -304,12 +331,20 @@ def build_plan(groups, sources, launch_configurations=None) -> Plan:
         ((_sort_key(a, i), a) for i, a in enumerate(builder.actions.values())), key=lambda t: t[0])]
     _renumber(ordered)
     rank = {id(a): i for i, a in enumerate(ordered)}
+    # the versions created for each group name, in run order (indexed once: not a scan per fix)
+    versions_for: dict[tuple, list[Action]] = {}
+    for a in ordered:
+        if a.kind == "create_version":
+            for name in dict.fromkeys(a.groups):
+                versions_for.setdefault((a.account_id, a.region, name), []).append(a)
     for fix in fixes:
         fix.actions.sort(key=lambda a: rank[id(a)])
         # a group launching at $Latest also needs the copy that keeps $Latest where it was
-        for a in ordered:
-            if a.kind == "create_version" and fix.group["asg_name"] in a.groups and a not in fix.actions \
-                    and a.account_id == fix.group["account_id"] and a.region == fix.group["region"]:
+        g = fix.group
+        present = {id(a) for a in fix.actions}
+        for a in versions_for.get((g["account_id"], g["region"], g["asg_name"]), ()):
+            if id(a) not in present:
+                present.add(id(a))
                 fix.actions.append(a)
         fix.actions.sort(key=lambda a: rank[id(a)])
     scopes = sorted({(g["account_id"], g["region"]) for g in group_rows})

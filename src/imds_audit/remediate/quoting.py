@@ -12,12 +12,28 @@ import re
 import shlex
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache, wraps
 
 # Characters that must never reach a one-line context as themselves: control characters (a newline ends
 # a comment and starts code), format characters (bidi marks reorder what a reviewer sees), separators.
 _HIDDEN_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 
 _VAR_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+
+
+def _memo_str(fn):
+    """Remember fn's result for str arguments (pure functions of the text; names recur across groups).
+    Other types (int, ...) are computed each time: 1 and 1.0 must not share an entry."""
+    cached = lru_cache(maxsize=1 << 16)(fn)
+
+    @wraps(fn)
+    def wrapper(text):
+        return cached(text) if type(text) is str else fn(text)
+    wrapper.uncached = fn
+    return wrapper
+
+
+_quote = lru_cache(maxsize=1 << 16)(shlex.quote)
 
 
 @dataclass(frozen=True)
@@ -57,7 +73,7 @@ def sh(value: str | int | Word | Var) -> str:
             else:
                 merged.append(part)
         return "".join(sh(p) for p in merged)
-    return shlex.quote(str(value))
+    return _quote(value) if type(value) is str else shlex.quote(str(value))
 
 
 def sh_join(words) -> str:
@@ -79,11 +95,21 @@ def jmespath_literal(text: str) -> str:
     return "`" + json.dumps(str(text), ensure_ascii=True).replace("`", "\\`") + "`"
 
 
+@_memo_str
 def visible(text) -> str:
     """One line of text with every hidden character shown as an escape (\\n, \\u200f, ...).
 
     Used wherever a name appears in a comment or prose: a newline in a name cannot end a comment,
     a bidi mark cannot reorder the line a reviewer reads."""
+    text = str(text)
+    if text.isascii() and text.isprintable():
+        # printable ASCII holds no hidden character (those are \x00-\x1f and \x7f): only \ changes
+        return text.replace("\\", "\\\\")
+    return _visible(text)
+
+
+def _visible(text: str) -> str:
+    """visible() one character at a time (the general case, and the reference for the fast path)."""
     out = []
     for ch in str(text):
         if ch == "\\":
@@ -102,11 +128,29 @@ def comment(text) -> str:
     return visible(text)
 
 
+@_memo_str
 def hcl_string(text) -> str:
     """A quoted HCL string literal that Terraform reads back as exactly ``text``.
 
     Escapes the HCL quoted-string escapes, and doubles the template introducers (``${`` → ``$${``,
     ``%{`` → ``%%{``) so nothing in a name is ever interpolated or run as a directive."""
+    text = str(text)
+    if text.isascii() and text.isprintable():
+        # printable ASCII: only \ and " are escaped character by character (see _hcl_string)
+        body = text.replace("\\", "\\\\").replace('"', '\\"')
+    else:
+        body = _hcl_body(text)
+    body = body.replace("${", "$${").replace("%{", "%%{")
+    return f'"{body}"'
+
+
+def _hcl_string(text) -> str:
+    """hcl_string() one character at a time (the reference for its fast path)."""
+    body = _hcl_body(str(text)).replace("${", "$${").replace("%{", "%%{")
+    return f'"{body}"'
+
+
+def _hcl_body(text: str) -> str:
     out = []
     for ch in str(text):
         if ch == "\\":
@@ -119,8 +163,7 @@ def hcl_string(text) -> str:
             out.append(f"\\u{ord(ch):04X}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08X}")
         else:
             out.append(ch)
-    body = "".join(out).replace("${", "$${").replace("%{", "%%{")
-    return f'"{body}"'
+    return "".join(out)
 
 
 def short_hash(text: str, n: int = 8) -> str:
@@ -130,6 +173,12 @@ def short_hash(text: str, n: int = 8) -> str:
 def hcl_label(*parts: str, limit: int = 48) -> str:
     """A Terraform resource label from any names: a sanitised identifier plus a short hash of the
     originals, so two names that sanitise alike still get different labels."""
+    if all(type(p) is str for p in parts) and type(limit) is int:
+        return _hcl_label_cached(parts, limit)
+    return _hcl_label(parts, limit)
+
+
+def _hcl_label(parts: tuple, limit: int) -> str:
     raw = "\x00".join(str(p) for p in parts)
     ascii_ = unicodedata.normalize("NFKD", "_".join(str(p) for p in parts)).encode("ascii", "ignore").decode()
     ident = re.sub(r"[^A-Za-z0-9_]+", "_", ascii_).strip("_")[:limit] or "r"
@@ -139,6 +188,10 @@ def hcl_label(*parts: str, limit: int = 48) -> str:
     return f"{ident}_{short_hash(raw)}"
 
 
+_hcl_label_cached = lru_cache(maxsize=1 << 16)(_hcl_label)
+
+
+@_memo_str
 def md_code(text) -> str:
     """An inline Markdown code span: its content is never read as Markdown nor as HTML, and a
     renderer HTML-escapes it. The fence is one backtick longer than any run inside the name."""
@@ -154,6 +207,7 @@ def md_code(text) -> str:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&~\"'$])")
 
 
+@_memo_str
 def md_text(text) -> str:
     """Plain Markdown text: every punctuation Markdown or HTML could act on is backslash-escaped."""
     return _MD_SPECIAL.sub(r"\\\1", visible(text))
