@@ -75,6 +75,15 @@ def populate(session, groups: int, region: str = "us-east-1", per_template: int 
                             "Version": "1" if (g // per_template) % 5 == 0 else "$Default"})
 
 
+def _counting(real, sent: dict):
+    """A client factory that counts every HTTP request its clients send (retries included)."""
+    def counting(sess, service, region=None):
+        c = real(sess, service, region)
+        c.meta.events.register("before-send", lambda **_: sent.__setitem__("n", sent["n"] + 1))
+        return c
+    return counting
+
+
 def bench_collection(sizes: list[int]) -> None:
     from imds_audit.collect import run
 
@@ -92,13 +101,7 @@ def bench_collection(sizes: list[int]) -> None:
                 populate_s = time.perf_counter() - t0
                 sent = {"n": 0}
                 real = run.client
-
-                def counting(sess, service, region=None):
-                    c = real(sess, service, region)
-                    c.meta.events.register("before-send", lambda **_: sent.__setitem__("n", sent["n"] + 1))
-                    return c
-
-                run.client = counting
+                run.client = _counting(real, sent)
                 try:
                     t0 = time.perf_counter()
                     snap = run.collect([run.Target("123456789012", session)],
@@ -202,9 +205,9 @@ def bench_load(total: int = 5000, accounts: int = 3,
             took = time.perf_counter() - t0
             path = snap.write(result, Path(tmp) / "snap")
             bad = [c for c in result.api_calls if c["outcome"] not in ("ok", "not_implemented")]
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"collected {len(result['auto_scaling_groups']):,} groups in {took:.1f} s; "
-                  f"{len(bad)} failed API outcomes; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
-                  f"(before collection {rss0 / 1024:.0f} MB)")
+                  f"{len(bad)} failed API outcomes; peak RSS {peak:.0f} MB (before collection {rss0 / 1024:.0f} MB)")
         finally:
             for k, v in saved.items():
                 if v is None:

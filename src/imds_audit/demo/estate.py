@@ -409,7 +409,7 @@ def _usage(session, groups: list[Group], now: datetime) -> None:
         cw = session.client("cloudwatch", g.region)
         found = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[g.name])["AutoScalingGroups"][0]
         ids = sorted(i["InstanceId"] for i in found["Instances"])
-        for iid, total in zip(ids, g.imdsv1_calls):
+        for iid, total in zip(ids, g.imdsv1_calls, strict=False):  # fewer figures than instances is fine
             if not total:
                 continue
             days = 4
