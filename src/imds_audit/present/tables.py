@@ -57,11 +57,17 @@ NUMERIC = {"hop_limit", "instances", "instances_allowing_imdsv1", "imdsv1_calls"
            "risk_rank", "exposed_groups", "exposed_instances"}
 
 
-def groups_table(groups: pd.DataFrame, tr, table_id: str = "ia-groups-table") -> Table:
-    """Every group with its verdict, settings, role, instances and reason."""
+def groups_table(groups: pd.DataFrame, tr, table_id: str = "ia-groups-table",
+                 reasons: pd.Series | None = None) -> Table:
+    """Every group with its verdict, settings, role, instances and reason.
+
+    ``reasons`` (aligned to ``groups``' index) are the reasons in the report's language
+    (:func:`imds_audit.present.reasons.group_reasons`); without them the analysis' ``reason`` is shown."""
     headers = [(tr(f"col.{c}"), "number" if c in NUMERIC else "text") for c in GROUP_HEADERS]
     rows, statuses = [], []
     order = {"non_compliant": 0, "unknown": 1, "compliant": 2}
+    if reasons is not None:
+        groups = groups.assign(reason=reasons.reindex(groups.index).fillna(groups["reason"]))
     ordered = groups.assign(_o=groups["status"].map(order)).sort_values(
         ["_o", "account_id", "region", "asg_name"], kind="stable")
     for g in ordered.to_dict("records"):

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from imds_audit import snapshot as snap
-from imds_audit.present import charts, sections, summary, tables
+from imds_audit.present import charts, reasons, sections, summary, tables
 from imds_audit.present.i18n import Catalogue
 from imds_audit.present.sections import Fragment
 
@@ -117,7 +117,8 @@ class ReportView:
         else:
             text = tr("headline.sentence_clean", assessed=h["assessed"])
         if h["unknown"]:
-            text += tr("headline.sentence_unknown", unknown=h["unknown"])
+            key = "headline.sentence_unknown_one" if h["unknown"] == 1 else "headline.sentence_unknown"
+            text += tr(key, unknown=h["unknown"])
         return text
 
     def trend_sentence(self) -> str | None:
@@ -149,6 +150,15 @@ class ReportView:
 
     def next_steps_data(self) -> list[dict]:
         return summary.next_steps(self.findings, self.accounts)
+
+    def group_reasons(self):
+        """Each group's reason in the report's language, from the structured source columns."""
+        f = self.findings
+        return reasons.group_reasons(f.groups, f.sources, self.tr, f.not_assessed)
+
+    def risk_model(self) -> dict:
+        """analyze.role_risk.RISK_MODEL in the report's language: the methodology's two weight tables."""
+        return risk_model(self.tr)
 
     def metadata_rows(self) -> list[tuple[str, str]]:
         s = self.snapshot
@@ -202,7 +212,7 @@ class ReportView:
                                table_html=sections.table(table, self.tr, filters=len(table.rows) > 10))
 
     def groups(self) -> Fragment:
-        table = tables.groups_table(self.findings.groups, self.tr)
+        table = tables.groups_table(self.findings.groups, self.tr, reasons=self.group_reasons())
         return sections.render("section_table.html.j2", heading=self.tr("section.groups"), anchor="ia-groups",
                                intro=None, table=table, empty=None,
                                table_html=sections.table(table, self.tr, filters=True))
@@ -256,7 +266,8 @@ class ReportView:
                                unavailable=items is None, unavailable_detail=why)
 
     def methodology(self) -> Fragment:
-        return sections.render("methodology.html.j2", tr=self.tr, lang=self.lang, controls=sections.controls())
+        return sections.render("methodology.html.j2", tr=self.tr, lang=self.lang, controls=sections.controls(),
+                               model=self.risk_model())
 
     def trend_tables(self) -> list[dict]:
         """The diff as tables: one per change category (worst news first), then the roles."""
@@ -302,7 +313,22 @@ class ReportView:
             "top_roles": top.to_dict("records"), "steps": self.next_steps_data(),
             "trend": self.trend_data, "trend_sentence": self.trend_sentence(),
             "previous_at": self.previous_snapshot.collected_at if self.previous_snapshot else None,
+            "risk_model": self.risk_model(),
         }
+
+
+def risk_model(tr) -> dict:
+    """The weights of the risk score (analyze.role_risk.RISK_MODEL, never retyped), labelled in
+    ``tr``'s language, strongest first."""
+    from imds_audit.analyze.role_risk import RISK_MODEL
+
+    def rows(kind, code, prefix):
+        ordered = sorted(RISK_MODEL[kind], key=lambda r: -r["weight"])
+        return [{"code": r[code], "label": tr.label(prefix, r[code]), "weight": r["weight"],
+                 "meaning": r.get(tr.lang) or r.get("en", "")} for r in ordered]
+
+    return {"formula": RISK_MODEL["formula"], "exposure": rows("exposure", "level", "exposure"),
+            "privilege": rows("privilege", "tier", "tier")}
 
 
 def _day(collected_at) -> str:
