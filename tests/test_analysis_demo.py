@@ -15,7 +15,7 @@ def findings(demo_paths):
 
 def test_statuses_match_the_truth(findings):
     g = findings.groups
-    assert dict(zip(zip(g["region"], g["asg_name"]), g["status"])) == estate.expected_statuses()
+    assert dict(zip(zip(g["region"], g["asg_name"], strict=True), g["status"], strict=True)) == estate.expected_statuses()
     assert list(g.columns) == FINDING_COLUMNS
 
 
@@ -48,7 +48,7 @@ def test_admin_role_exposed_through_imdsv1_ranks_first(findings):
 def test_not_assessed_lists_the_denied_calls(findings):
     na = findings.not_assessed
     assert set(na["outcome"]) == {"access_denied"}
-    assert ("ap-northeast-1", "DescribeAutoScalingGroups") in set(zip(na["region"], na["api"]))
+    assert ("ap-northeast-1", "DescribeAutoScalingGroups") in set(zip(na["region"], na["api"], strict=True))
 
 
 def test_coverage_at_every_level(findings):

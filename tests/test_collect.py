@@ -86,7 +86,7 @@ def demo_snapshot(demo_paths):
 def test_demo_statuses_match_the_known_truth(demo_snapshot):
     sources = verdict.resolve_sources(demo_snapshot)
     groups = verdict.group_status(demo_snapshot["auto_scaling_groups"], sources)
-    got = {(r, n): s for r, n, s in zip(groups["region"], groups["asg_name"], groups["status"])}
+    got = {(r, n): s for r, n, s in zip(groups["region"], groups["asg_name"], groups["status"], strict=True)}
     assert got == estate.expected_statuses()
     assert len(got) >= 40
     assert len(set(groups["account_id"])) == 3 and len(set(groups["region"])) == 3
@@ -99,7 +99,7 @@ def test_demo_records_every_needed_table(demo_snapshot):
     mixed = demo_snapshot["launch_sources"]
     assert mixed["position"].str.startswith("override").any()
     denied = demo_snapshot.calls.query("outcome == 'access_denied'")
-    assert set(zip(denied["region"], denied["api"])) == {
+    assert set(zip(denied["region"], denied["api"], strict=True)) == {
         ("ap-northeast-1", "GetInstanceMetadataDefaults"),   # core: one API denied
         ("ap-northeast-1", "DescribeAutoScalingGroups"),     # sandbox: the whole region denied
     }

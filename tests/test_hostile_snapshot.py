@@ -169,7 +169,7 @@ WRONG = [None, 0, 7, True, "", "text", [], ["x"], {}, {"k": "v"}, 1.5]
        value=st.sampled_from([v for v in WRONG if not isinstance(v, dict)]))
 def test_manifest_wrong_types_already_refused(pristine, tmp_path_factory, place, value):
     """Where read() already checks the type: wrong kind, schema_version, a table's hash."""
-    if place == "schema_version" and value is True:  # True == 1 in Python: see the xfail below
+    if place == "schema_version" and value is True:  # covered by test_manifest_wrong_types_are_refused
         value = "1"
     path = _copy(pristine, tmp_path_factory)
     _set(path, place, value)
@@ -177,10 +177,6 @@ def test_manifest_wrong_types_already_refused(pristine, tmp_path_factory, place,
         snap.read(path)
 
 
-@pytest.mark.xfail(strict=True, raises=(TypeError, AttributeError), reason=(
-    "BUG snapshot.py read(): the manifest's `tables` and `api_calls` are used without a type check; "
-    "tables=7 → TypeError (`name not in listed`), tables.<name>='text' or a list → AttributeError "
-    "(`listed[name].get`), api_calls=7 → TypeError (list(7)): a traceback, not SnapshotError"))
 @pytest.mark.parametrize("place,value", [("tables", 7), ("tables", True), ("tables.auto_scaling_groups", "text"),
                                          ("tables.instances", ["x"]), ("tables.images", None),
                                          ("api_calls", 7), ("api_calls", 1.5)])
@@ -191,12 +187,6 @@ def test_manifest_wrong_types_raise_snapshot_error_not_a_traceback(pristine, tmp
         snap.read(path)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG snapshot.py read(): the manifest's facts are not type-checked, so a damaged manifest is read "
-    "as different facts: api_calls='text' becomes ['t','e','x','t'], api_calls=[7] a list with an int, "
-    "scope='text' / settings=[] / collected_at=7 pass through, schema_version=true is taken as 1. "
-    "Fix: validate the shape (scope/settings dicts, api_calls a list of dicts with the five keys and an "
-    "outcome in OUTCOMES, the strings str, schema_version an int that is not a bool) → SnapshotError"))
 @pytest.mark.parametrize("place,value", [("api_calls", "text"), ("api_calls.0", 7), ("api_calls.0", {"k": "v"}),
                                          ("api_calls.0.outcome", "bogus"), ("scope", "text"),
                                          ("settings", []), ("collected_at", 7), ("collected_by", ["x"]),
@@ -224,11 +214,6 @@ def test_valid_parquet_of_different_content_is_refused_naming_the_file(pristine,
         snap.read(path)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG snapshot.py read(): conform() runs outside the try that turns reader errors into SnapshotError; "
-    "a table whose hash matches but whose integer column holds text raises pyarrow.lib.ArrowInvalid "
-    "('Failed to parse string: 'two' as a scalar of type int64') -- a traceback, not a one-line error. "
-    "Fix: wrap conform(...) in the same try/except (→ SnapshotError naming the file and column)"))
 def test_rehashed_parquet_with_wrong_column_types_is_refused(pristine, tmp_path_factory):
     """A re-hashed table whose columns exist but hold the wrong type (text in an integer column) is a
     snapshot this tool did not write: SnapshotError, not a pandas ValueError/TypeError."""

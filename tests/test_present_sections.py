@@ -147,5 +147,15 @@ def test_console_markdown_escapes_before_marking_up():
 
     out = console_markdown("### Group `<script>x</script>`\n> **Warning** `$(rm -rf /)`\n1. plain")
     assert "<script>" not in out and "&lt;script&gt;" in out
-    assert '<span class="md-h">' in out and "<strong>Warning</strong>" in out
-    assert "<code>$(rm -rf /)</code>" in out
+    assert "<h3>" in out and "<strong>Warning</strong>" in out and "<blockquote>" in out
+    assert "<code>$(rm -rf /)</code>" in out and "<ol>" in out
+
+
+def test_console_markdown_follows_commonmark_code_spans():
+    """The remediation module fences a name holding backquotes with a longer run of backquotes; the
+    name is shown whole, and ** or <b> inside a code span stay text."""
+    from imds_audit.present.sections import console_markdown
+
+    out = console_markdown("Select ``a`b`` and `x**y**` and `<b>` and <i>raw</i> and [l](http://e)")
+    assert "<code>a`b</code>" in out and "<code>x**y**</code>" in out and "<code>&lt;b&gt;</code>" in out
+    assert "<strong>" not in out and "<i>" not in out and "<a " not in out

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import hcl2
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -72,7 +73,7 @@ def test_terraform_parses_and_carries_the_values(bundle):
     groups = {}
     for block in fixes["resource"]:
         for kind, body in block.items():
-            for label, res in body.items():
+            for res in body.values():
                 (templates if kind == '"aws_launch_template"' else groups)[hcl_decode(res["name"])] = res
     assert set(templates) >= {"web-lt", "batch-lt", "eks-node-lt"}
     mo = templates["eks-node-lt"]["metadata_options"][0]
@@ -191,3 +192,48 @@ def test_hostile_names_everywhere(tmp_path_factory, asg, lt_name, lc_name):
             # a name's <script> only ever appears inside a code span (rendered as text)
             for m in re.finditer("<script>", line):
                 assert "`" in line[:m.start()], line
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_terraform_binds_every_block_to_its_account_and_region(tmp_path, lang):
+    """An estate of several accounts and regions: each resource and import names the provider of its
+    own (account, region), and that provider refuses any other account (allowed_account_ids). The same
+    launch configuration name in two accounts gives two distinct resources."""
+    other_account, other_region = "210987654321", "eu-west-1"
+    g, s, lcs = example_findings()
+    g2, s2, lcs2 = frames(
+        [group("legacy-asg", kind="launch_configuration", instances=3, account=other_account, region=other_region),
+         group("web-asg", account=other_account, region=other_region)],
+        [lc_source("legacy-asg", "legacy-lc", account=other_account, region=other_region),
+         lt_source("web-asg", "lt-0f1b2c3d4e5f60718", "web-lt", "$Default", 1, account=other_account,
+                   region=other_region)],
+        [dict(lcs.iloc[0], account_id=other_account, region=other_region)])
+    write_bundle(*(pd.concat([a, b], ignore_index=True) for a, b in ((g, g2), (s, s2), (lcs, lcs2))), tmp_path, lang)
+    for tf in ("fixes.tf", "preventive.tf"):
+        doc = hcl2.loads((tmp_path / "remediation" / "terraform" / tf).read_text())
+        providers = {}
+        for p in doc["provider"]:
+            body = p['"aws"']
+            providers[hcl_decode(body["alias"])] = (hcl_decode(body["allowed_account_ids"][0]),
+                                                   hcl_decode(body["region"]))
+        assert set(providers.values()) == {("123456789012", "ap-northeast-1"), (other_account, other_region)}
+        labels = []
+        for block in doc["resource"]:
+            for kind, body in block.items():
+                for label, res in body.items():
+                    labels.append((kind, label))
+                    if kind == '"aws_organizations_policy"' or kind == '"aws_organizations_policy_attachment"':
+                        continue  # applied from the management account
+                    alias = res["provider"].removeprefix("${aws.").removesuffix("}")
+                    assert alias in providers, (kind, label)
+        assert len(labels) == len(set(labels)), "two resources with one label"
+        if tf == "fixes.tf":
+            scoped = {}
+            for block in doc["resource"]:
+                for kind, body in block.items():
+                    for res in body.values():
+                        scoped.setdefault(hcl_decode(res["name"]), set()).add(
+                            providers[res["provider"].removeprefix("${aws.").removesuffix("}")])
+            assert scoped["legacy-asg"] == scoped["web-asg"] == set(providers.values())
+            for imp in doc["import"]:
+                assert imp["provider"].removeprefix("${aws.").removesuffix("}") in providers

@@ -21,7 +21,7 @@ def test_collect_verb_against_moto_server(moto_server, tmp_path, monkeypatch):
     assert done.returncode == 0, done.stderr
     s = snap.read(out)
     groups = verdict.group_status(s["auto_scaling_groups"], verdict.resolve_sources(s))
-    got = dict(zip(groups["asg_name"], groups["status"]))
+    got = dict(zip(groups["asg_name"], groups["status"], strict=True))
     truth = {g.name: g.expect for g in estate.GROUPS
              if g.account == "core" and g.region in ("us-east-1", "eu-west-1")}
     assert set(got) == set(truth)

@@ -219,7 +219,7 @@ def read(path: str | os.PathLike) -> Snapshot:
     if not isinstance(manifest, dict) or manifest.get("kind") != "imds-audit-snapshot":
         raise SnapshotError(f"{mpath}: not an imds-audit snapshot manifest")
     version = manifest.get("schema_version")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):  # JSON true is not version 1
         raise SnapshotError(f"{mpath}: schema_version missing or not a number")
     if version > SCHEMA_VERSION:
         raise SnapshotError(
@@ -228,7 +228,8 @@ def read(path: str | os.PathLike) -> Snapshot:
     if version < SCHEMA_VERSION:
         raise SnapshotError(f"{path}: snapshot schema {version} is older than {SCHEMA_VERSION} and "
                             "no migration exists for it")
-    listed = manifest.get("tables") or {}
+    _check_shape(mpath, manifest)
+    listed = manifest["tables"]
     tables = {}
     for name, columns in TABLES.items():
         tpath = path / f"{name}.parquet"
@@ -242,23 +243,64 @@ def read(path: str | os.PathLike) -> Snapshot:
         try:
             frame = pd.read_parquet(tpath)
         except Exception as exc:  # pyarrow raises several types for damaged files
-            raise SnapshotError(f"{path}: {tpath.name} is not readable parquet ({exc})") from None
+            raise SnapshotError(f"{path}: {tpath.name} is not readable parquet ({_one_line(exc)})") from None
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise SnapshotError(f"{path}: {tpath.name} lacks columns {missing}")
-        tables[name] = conform(name, frame[list(columns)])
+        try:
+            tables[name] = conform(name, frame[list(columns)])
+        except Exception as exc:  # a column holding values of another type: not a table we wrote
+            raise SnapshotError(
+                f"{path}: {tpath.name} has a column of the wrong type ({_one_line(exc)})") from None
     snap = Snapshot(
         tables=tables,
         scope=manifest.get("scope") or {},
         api_calls=list(manifest.get("api_calls") or []),
-        collected_at=manifest.get("collected_at", ""),
-        collected_by=manifest.get("collected_by", ""),
-        tool_version=manifest.get("tool_version", ""),
+        collected_at=manifest.get("collected_at") or "",
+        collected_by=manifest.get("collected_by") or "",
+        tool_version=manifest.get("tool_version") or "",
         settings=manifest.get("settings") or {},
         path=path,
     )
     snap.digest = manifest_digest(path)
     return snap
+
+
+API_CALL_KEYS = ("account_id", "region", "api", "outcome", "message")
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def _check_shape(mpath: Path, manifest: dict) -> None:
+    """Refuse a manifest whose facts have the wrong JSON types, so that damage is never read as
+    different facts (a string of API outcomes iterated as characters, a list taken for settings)."""
+    def bad(what: str) -> SnapshotError:
+        return SnapshotError(f"{mpath}: damaged manifest ({what})")
+
+    listed = manifest.get("tables")
+    if not isinstance(listed, dict):
+        raise bad("'tables' is not an object")
+    for name, entry in listed.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+            raise bad(f"tables.{name} is not an object with a sha256 string")
+    for key in ("scope", "settings"):
+        if key in manifest and not isinstance(manifest[key], dict):
+            raise bad(f"'{key}' is not an object")
+    for key in ("collected_at", "collected_by", "tool_version"):
+        if key in manifest and not isinstance(manifest[key], str):
+            raise bad(f"'{key}' is not a string")
+    calls = manifest.get("api_calls", [])
+    if not isinstance(calls, list):
+        raise bad("'api_calls' is not a list")
+    for n, call in enumerate(calls):
+        if not isinstance(call, dict) or set(call) != set(API_CALL_KEYS):
+            raise bad(f"api_calls[{n}] is not an object with the keys {', '.join(API_CALL_KEYS)}")
+        if call["outcome"] not in OUTCOMES:
+            raise bad(f"api_calls[{n}] has the unknown outcome {str(call['outcome'])[:40]!r}")
+        if not all(v is None or isinstance(v, str) for v in call.values()):
+            raise bad(f"api_calls[{n}] holds a value that is not a string")
 
 
 def local_user() -> str:

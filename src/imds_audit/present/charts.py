@@ -104,7 +104,7 @@ def role_risk(roles: pd.DataFrame, tr, top: int = 15) -> go.Figure:
             continue
         part = top_roles[sel]
         fig.add_bar(
-            y=[lab for lab, s in zip(labels, sel) if s], x=part["risk_score"], orientation="h",
+            y=[lab for lab, s in zip(labels, sel, strict=True) if s], x=part["risk_score"], orientation="h",
             name=html.escape(tr(f"tier.{tier}")), marker_color=TIER_COLOURS[tier],
             customdata=[html.escape(tr(f"exposure.{e}")) for e in part["exposure_level"]],
             hovertemplate="%{y}<br>%{x:.0f} · %{customdata}<extra></extra>",

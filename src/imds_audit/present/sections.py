@@ -6,9 +6,7 @@ return one; nothing here needs IPython.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,20 +52,16 @@ def table(table, tr, filters: bool = False) -> Fragment:
     return render("table.html.j2", table=table, tr=tr, filters=filters, statuses=statuses)
 
 
-_MD_HEADING = re.compile(r"^#{1,4} (.+)$", re.MULTILINE)
-_MD_QUOTE = re.compile(r"^&gt; ?(.*)$", re.MULTILINE)
-_MD_STRONG = re.compile(r"\*\*(.+?)\*\*")
-_MD_CODE = re.compile(r"`([^`\n]+)`")
+@lru_cache(maxsize=1)
+def _markdown():
+    from markdown_it import MarkdownIt
+
+    # CommonMark with raw HTML off: text (including any resource name) can never become markup, and
+    # code spans follow CommonMark's rules, which the remediation module writes them for.
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable(
+        ["link", "image", "autolink"])
 
 
 def console_markdown(text: str | None) -> Fragment:
-    """The small Markdown of console steps (headings, quotes, **bold**, `code`) as HTML.
-
-    The text is escaped first and only then are our own tags put in, so nothing in a resource name
-    can become markup."""
-    out = html.escape(text or "", quote=False)
-    out = _MD_CODE.sub(r"<code>\1</code>", out)
-    out = _MD_STRONG.sub(r"<strong>\1</strong>", out)
-    out = _MD_HEADING.sub(r'<span class="md-h">\1</span>', out)
-    out = _MD_QUOTE.sub(r'<span class="md-quote">\1</span>', out)
-    return Fragment(out)
+    """The Markdown of the console steps (headings, quotes, lists, **bold**, `code`) as HTML."""
+    return Fragment(_markdown().render(text or ""))

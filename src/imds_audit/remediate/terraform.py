@@ -28,6 +28,7 @@ def model(fixes: list[GroupFix]) -> list[dict]:
         g = fix.group
         acct, region, name = g["account_id"], g["region"], g["asg_name"]
         scope = scopes.setdefault((acct, region), {"account_id": acct, "region": region,
+                                                   "provider": hcl_label("fix", acct, region),
                                                    "templates": {}, "groups": []})
         templates = scope["templates"]
         entry = {"label": hcl_label("asg", name, acct, region), "asg_name": name, "kind": None,
@@ -44,7 +45,7 @@ def model(fixes: list[GroupFix]) -> list[dict]:
             elif a.kind == "create_template":
                 key = (acct, region, "new:" + f["lc_name"])
                 templates.setdefault(key, {
-                    "label": hcl_label("lt", f["new_name"]), "lt_id": None, "lt_name": f["new_name"],
+                    "label": hcl_label("lt", f["new_name"], acct, region), "lt_id": None, "lt_name": f["new_name"],
                     "hop": f["hop"], "default": False, "groups": [], "new": True,
                     "lc_name": f["lc_name"], "snapshot": f.get("snapshot") or {}})
                 templates[key]["groups"] = sorted(set(templates[key]["groups"]) | {name})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,10 @@ import pandas as pd
 from imds_audit.analyze.history import DIFF_COLUMNS
 from imds_audit.analyze.model import FINDING_COLUMNS, SOURCE_COLUMNS
 from imds_audit.present.summary import ROLE_COLUMNS, roles_of
+
+# A CSV value holding a lone CR must be quoted, or readers split the row there; Python's csv module
+# quotes a value holding any character of the line terminator, so the terminator is RFC 4180's CRLF.
+CSV_LINE_END = "\r\n"
 
 NOT_ASSESSED_COLUMNS = ["account_id", "region", "api", "outcome", "message"]
 
@@ -46,11 +51,9 @@ def write_csv(findings, out_dir, comparison: dict | None = None) -> dict[str, Pa
     paths = {"findings.csv": out_dir / "findings.csv", "roles.csv": out_dir / "roles.csv"}
     if comparison is not None:
         paths.update({"diff.csv": out_dir / "diff.csv", "roles_diff.csv": out_dir / "roles_diff.csv"})
-    t["groups"].to_csv(paths["findings.csv"], index=False)
-    t["roles"].to_csv(paths["roles.csv"], index=False)
-    if comparison is not None:
-        t["diff"].to_csv(paths["diff.csv"], index=False)
-        t["roles_diff"].to_csv(paths["roles_diff.csv"], index=False)
+    names = {"findings.csv": "groups", "roles.csv": "roles", "diff.csv": "diff", "roles_diff.csv": "roles_diff"}
+    for file, path in paths.items():
+        t[names[file]].to_csv(path, index=False, lineterminator=CSV_LINE_END)
     return paths
 
 
@@ -67,6 +70,18 @@ def _cell_value(value):
     return value
 
 
+# OOXML text: XML turns a raw CR into LF on reading and forbids most other control characters, so
+# they are written as the format's own escape _xHHHH_; a literal "_xHHHH_" in a name is itself escaped
+# (as _x005F_xHHHH_) so that Excel does not decode it into a character the name does not hold.
+_OOXML_LITERAL = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_OOXML_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+
+
+def _xlsx_text(value: str) -> str:
+    value = _OOXML_LITERAL.sub(r"_x005F_\1", value)
+    return _OOXML_CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", value)
+
+
 def write_xlsx(findings, path, comparison: dict | None = None) -> Path:
     """A sheet per table, header frozen, autofilter on every sheet."""
     from openpyxl import Workbook
@@ -79,6 +94,7 @@ def write_xlsx(findings, path, comparison: dict | None = None) -> Path:
         ws.append(list(frame.columns))
         for r, row in enumerate(frame.itertuples(index=False, name=None), start=2):
             values = [_cell_value(v) for v in row]
+            values = [_xlsx_text(v) if isinstance(v, str) else v for v in values]
             ws.append(values)
             for c, value in enumerate(values, start=1):
                 if isinstance(value, str) and value.startswith("="):

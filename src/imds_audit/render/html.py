@@ -10,7 +10,8 @@ TEMPLATE_DIR = Path(__file__).parent / "templates" / "nbconvert"
 # Any script or stylesheet the browser would fetch from the network.
 _EXTERNAL = re.compile(
     r"""<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
-_CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+_CSS_IMPORT = re.compile(
+    r"""@import\s+(?:url\()?["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 
 
 class OfflineError(RuntimeError):
