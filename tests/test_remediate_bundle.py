@@ -230,7 +230,7 @@ def test_terraform_binds_every_block_to_its_account_and_region(tmp_path, lang):
         if tf == "fixes.tf":
             scoped = {}
             for block in doc["resource"]:
-                for kind, body in block.items():
+                for body in block.values():
                     for res in body.values():
                         scoped.setdefault(hcl_decode(res["name"]), set()).add(
                             providers[res["provider"].removeprefix("${aws.").removesuffix("}")])
