@@ -77,3 +77,17 @@ def test_demo_history_shows_the_quarter_s_changes(demo_paths):
                        "pay-worker-01": "newly_compliant", "pay-api-blue": "newly_compliant",
                        "reports-hop3": "new_group"}
     assert {n for _, n in estate.ADDED_SINCE} <= set(changed)
+
+
+def test_trend_chart_keeps_the_two_coverage_labels_apart():
+    """Where groups and instances have close values, one label goes above its point and the other
+    below (printed both above, 45% and 41.5% were drawn over each other in the PDF)."""
+    from imds_audit.present import charts, i18n
+
+    series = pd.DataFrame({"collected_at": ["2026-08-30T00:00:00+00:00", "2026-11-29T00:00:00+00:00"],
+                           "coverage_pct": [45.0, 40.0], "instance_coverage_pct": [41.5, 41.7],
+                           "exposed_roles": [7, 7]})
+    fig = charts.trend(series, i18n.Catalogue("en"))
+    groups, instances = (t for t in fig.data if t.type == "scatter")
+    assert list(groups.textposition) == ["top center", "bottom center"]
+    assert list(instances.textposition) == ["bottom center", "top center"]

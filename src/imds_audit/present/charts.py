@@ -188,13 +188,17 @@ def trend(series: pd.DataFrame, tr) -> go.Figure:
     fig.add_bar(x=x, y=roles, yaxis="y2", name=html.escape(roles_name),
                 marker_color=EXPOSURE_COLOURS["exposed"], opacity=0.45, width=width,
                 hovertemplate="%{x}<br>%{y}<extra>" + html.escape(tr("chart.trend.roles")) + "</extra>")
+    # at each point the higher line's value goes above it and the lower one's below, so they never overlap
+    groups_higher = (series["coverage_pct"].astype(float) >= series["instance_coverage_pct"].astype(float)).tolist()
     for col, key, colour, dash in (("coverage_pct", "chart.trend.groups", STATUS_COLOURS["compliant"], "solid"),
                                    ("instance_coverage_pct", "chart.trend.instances", "#1565c0", "dash")):
         values = series[col].astype(float)
+        above = groups_higher if col == "coverage_pct" else [not h for h in groups_higher]
         fig.add_scatter(x=x, y=values, mode="lines+markers+text" if labelled else "lines+markers",
                         name=html.escape(tr(key)), line={"color": colour, "width": 3, "dash": dash},
                         marker={"size": 9}, text=[tr.pct(v) for v in values] if labelled else None,
-                        textposition="top center", textfont={"color": colour},
+                        textposition=["top center" if a else "bottom center" for a in above],
+                        textfont={"color": colour},
                         hovertemplate="%{x}<br>%{y:.1f}%<extra>" + html.escape(tr(key)) + "</extra>")
     fig.update_layout(
         yaxis={"range": [0, 112], "title": {"text": html.escape(tr("chart.trend.y"))},
@@ -202,8 +206,8 @@ def trend(series: pd.DataFrame, tr) -> go.Figure:
                "ticktext": ["0%", "25%", "50%", "75%", "100%"]},
         yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
                 "title": {"text": html.escape(tr("chart.trend.y2"))},
-                # the bars keep to the lower third, under the coverage lines; ticks at 0 and the peak
-                "range": [0, max(1, int(roles.max())) * 3], "tickvals": sorted({0, max(1, int(roles.max()))})},
+                # the bars keep to the lower quarter, under the coverage lines; ticks at 0 and the peak
+                "range": [0, max(1, int(roles.max())) * 4], "tickvals": sorted({0, max(1, int(roles.max()))})},
         hovermode="x unified" if dated else "closest")
     if len(series) <= 12:
         fig.update_xaxes(tickmode="array", tickvals=x, ticktext=ticks)
