@@ -284,7 +284,7 @@ def _check_shape(mpath: Path, manifest: dict) -> None:
         raise bad("'tables' is not an object")
     for name, entry in listed.items():
         if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
-            raise bad(f"tables.{name} is not an object with a sha256 string")
+            raise bad(f"the entry of table {name[:60]!r} is not an object with a sha256 string")
     for key in ("scope", "settings"):
         if key in manifest and not isinstance(manifest[key], dict):
             raise bad(f"'{key}' is not an object")
