@@ -12,7 +12,7 @@ LONG_ROLE = "reporting-readonly-cross-account-analytics-pipeline-role-eu-001"
 
 ROLE_COLUMNS = ["account_id", "role_name", "role_arn", "privilege_tier", "tier_rank", "exposed_groups",
                 "exposed_instances", "imdsv1_calls", "exposure_level", "risk_score", "risk_rank",
-                "reason_en", "reason_ja"]
+                "reason_en", "reason_ja", "boundary"]
 
 XSS = "<script>alert(1)</script>"
 SHELL = "$(rm -rf /)"
@@ -112,6 +112,7 @@ def roles_frame() -> pd.DataFrame:
                                         "exposed_groups", "exposed_instances", "imdsv1_calls",
                                         "exposure_level", "risk_score", "reason_en", "reason_ja"])
     frame["role_arn"] = "arn:aws:iam::" + frame["account_id"] + ":role/" + frame["role_name"]
+    frame["boundary"] = ["", "", "", "", "", "api-" + TEMPLATE, ""]
     frame["risk_rank"] = frame["risk_score"].rank(ascending=False, method="first").astype(int)
     return frame.sort_values("risk_rank", ignore_index=True)[ROLE_COLUMNS]
 
@@ -173,7 +174,8 @@ def synthetic_findings(n_groups: int, seed: int = 7) -> Findings:
                       "tier_rank": tiers.index(tier) + 1, "exposed_groups": int(rng.integers(0, 20)),
                       "exposed_instances": int(rng.integers(0, 50)), "imdsv1_calls": 0.0,
                       "exposure_level": ["none", "latent", "exposed", "active"][r % 4],
-                      "risk_score": score, "risk_rank": 0, "reason_en": "synthetic", "reason_ja": "合成データ"})
+                      "risk_score": score, "risk_rank": 0, "reason_en": "synthetic", "reason_ja": "合成データ",
+                      "boundary": ""})
     roles = pd.DataFrame(roles).sort_values("risk_score", ascending=False, ignore_index=True)
     roles["risk_rank"] = range(1, len(roles) + 1)
     return Findings(groups=groups, sources=sources_frame(groups), roles=roles[ROLE_COLUMNS],

@@ -60,3 +60,19 @@ def test_coverage_at_every_level(findings):
         per = coverage(g, by)
         assert per["groups"].sum() == len(g), by
     assert 0 < overall["coverage_pct"] < 100
+
+
+def test_the_sandbox_boundary_caps_ci_runner_there_only(findings, demo_paths):
+    """ci-runner has iam:PassRole with ec2:RunInstances in both accounts; the sandbox's permissions
+    boundary allows only EC2 and S3, so there it can no longer pass a role: write, not escalation."""
+    roles = findings.roles.set_index(["role_name", "account_id"])
+    accounts = snap.read(demo_paths[0])["role_policies"]
+    bounded = accounts[accounts["policy_kind"].eq("boundary")]
+    assert bounded["role_name"].tolist() == ["ci-runner"]
+    sandbox = bounded["account_id"].iloc[0]
+    capped = roles.loc[("ci-runner", sandbox)]
+    assert capped["privilege_tier"] == "write" and capped["boundary"] == "sandbox-boundary"
+    assert "limited by permissions boundary sandbox-boundary" in capped["reason_en"]
+    assert "権限境界 sandbox-boundary による制限後" in capped["reason_ja"]
+    others = roles.xs("ci-runner", level="role_name").drop(index=sandbox)
+    assert set(others["privilege_tier"]) == {"privilege_escalation"}

@@ -159,3 +159,29 @@ def test_role_without_policies_is_recorded_as_such():
     rows = result["role_policies"]
     assert rows[rows["role_name"] == "bare"]["policy_kind"].tolist() == ["none"]
     assert classify_roles(rows).set_index("role_name").loc["bare", "privilege_tier"] == "none"
+
+
+def test_permissions_boundary_is_collected_with_its_document_and_caps_the_tier():
+    """GetAccountAuthorizationDetails names a role's boundary; its document is read like an attached
+    managed policy (customer managed: the same walk; AWS managed: GetPolicy/GetPolicyVersion)."""
+    import json
+
+    from imds_audit.analyze.privilege import classify_roles
+    with simulated_aws():
+        session = demo_session()
+        iam = session.client("iam")
+        arn = iam.create_policy(PolicyName="ec2-read-boundary", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:Describe*",
+                                                    "Resource": "*"}]}))["Policy"]["Arn"]
+        iam.create_role(RoleName="capped", AssumeRolePolicyDocument="{}", PermissionsBoundary=arn)
+        iam.put_role_policy(RoleName="capped", PolicyName="everything", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        iam.create_instance_profile(InstanceProfileName="capped-profile")
+        iam.add_role_to_instance_profile(InstanceProfileName="capped-profile", RoleName="capped")
+        result = collect([Target("123456789012", session)], Options(regions=["us-east-1"], quiet=True), "me")
+    rows = result["role_policies"]
+    capped = rows[rows["role_name"] == "capped"].set_index("policy_kind")
+    assert set(capped.index) == {"inline", "boundary"}
+    assert capped.loc["boundary", "policy_arn"] == arn and "ec2:Describe*" in capped.loc["boundary", "document"]
+    tier = classify_roles(rows).set_index("role_name").loc["capped"]
+    assert tier["privilege_tier"] == "read_only" and tier["boundary"] == "ec2-read-boundary"

@@ -305,12 +305,10 @@ def test_pdf_summary_has_the_compact_model(snapshot):
         assert "1 groups" not in html
 
 
-def test_reasons_for_many_groups_are_fast():
-    import time
-
+def test_reasons_for_many_groups_are_complete():
+    """Every one of 5,000 groups gets a reason (the time it takes is `make bench`'s to print, not a
+    test's to assert)."""
     f = fx.synthetic_findings(5000)
-    start = time.perf_counter()
     out = reasons.group_reasons(f.groups, f.sources, "ja", f.not_assessed)
     assert len(out) == 5000 and out.notna().all()
-    assert time.perf_counter() - start < 5
     assert isinstance(out, pd.Series)

@@ -159,3 +159,12 @@ def test_console_markdown_follows_commonmark_code_spans():
     out = console_markdown("Select ``a`b`` and `x**y**` and `<b>` and <i>raw</i> and [l](http://e)")
     assert "<code>a`b</code>" in out and "<code>x**y**</code>" in out and "<code>&lt;b&gt;</code>" in out
     assert "<strong>" not in out and "<i>" not in out and "<a " not in out
+
+
+@pytest.mark.parametrize("lang,expect", [("en", "privilege tiers ignore any boundary"), ("ja", "権限境界を考慮していません")])
+def test_metadata_says_when_the_snapshot_is_of_an_older_schema(snapshot, lang, expect):
+    import dataclasses
+
+    assert expect not in _view(snapshot, lang).metadata()
+    old = dataclasses.replace(snapshot, schema_version=1)
+    assert expect in _view(old, lang).metadata()

@@ -40,7 +40,9 @@ def table(roles: dict[str, list[tuple[str, object]]], account="111122223333") ->
             rows.append({
                 "account_id": account, "role_name": role,
                 "role_arn": f"arn:aws:iam::{account}:role/{role}",
-                "policy_kind": None if name is None else ("inline" if name.startswith("inline-") else "managed"),
+                "policy_kind": None if name is None else (
+                    "inline" if name.startswith("inline-") else "boundary" if name.startswith("boundary-")
+                    else "managed"),
                 "policy_name": name,
                 "policy_arn": None if name is None else f"arn:aws:iam::aws:policy/{name}",
                 "document": doc if doc is None or isinstance(doc, str) else json.dumps(doc),
@@ -309,3 +311,58 @@ def test_hand_kept_names_exist_in_the_library_database():
     known = privilege.universe()
     hand = privilege._DATA_ACCESS + privilege._NEEDS_PASSROLE + privilege._ONLY_WITH_PARTNER
     assert [a for a in hand if a.lower() not in known] == []
+
+
+# --- permissions boundaries ---------------------------------------------------------------------------
+# A boundary caps the identity policies: an action counts only when both allow it.
+
+def test_boundary_caps_administrator_access_to_what_it_allows(aws_docs):
+    row = one({"r": [("AdministratorAccess", aws_docs["AdministratorAccess"]),
+                     ("boundary-s3-read", policy(allow(["s3:GetObject", "s3:ListBucket"])))]})
+    assert row["privilege_tier"] == "data_access" and not row["admin"]
+    assert "limited by permissions boundary boundary-s3-read" in row["reason"]
+    assert row["boundary"] == "boundary-s3-read" and row["boundary_limits"]
+    assert row["policies"] == "AdministratorAccess"  # the boundary grants nothing: not a policy of the role
+
+
+def test_boundary_drops_passrole_so_runinstances_is_only_write():
+    row = one({"r": [("inline-deploy", policy(allow(["iam:PassRole", "ec2:RunInstances"]))),
+                     ("boundary-no-iam", policy(allow("ec2:*")))]})
+    assert row["privilege_tier"] == "write"
+    assert row["notable_actions"] == "ec2:RunInstances"
+
+
+def test_boundary_allowing_everything_changes_nothing(aws_docs):
+    row = one({"r": [("AdministratorAccess", aws_docs["AdministratorAccess"]),
+                     ("boundary-open", policy(allow("*")))]})
+    assert row["privilege_tier"] == "admin" and row["notable_actions"] == "*"
+    assert not row["boundary_limits"] and "permissions boundary" not in row["reason"]
+
+
+def test_boundary_on_one_resource_keeps_the_action_but_not_admin(aws_docs):
+    """Like an identity Allow, a boundary Allow on one bucket still lets the action through (on that
+    bucket); but admin needs "*" on "*" in the boundary as well."""
+    row = one({"r": [("AdministratorAccess", aws_docs["AdministratorAccess"]),
+                     ("boundary-bucket", policy(allow("*", "arn:aws:s3:::one-bucket/*")))]})
+    assert row["privilege_tier"] == "privilege_escalation" and not row["admin"]
+
+
+def test_boundary_deny_removes_like_an_identity_deny(aws_docs):
+    row = one({"r": [("AdministratorAccess", aws_docs["AdministratorAccess"]),
+                     ("boundary-no-iam", policy(allow("*"), deny("iam:*")))]})
+    assert row["privilege_tier"] == "admin"
+    assert row["notable_actions"] == "* except actions outside the permissions boundary"
+
+
+def test_boundary_allowing_none_of_the_actions_leaves_none():
+    row = one({"r": [("inline-read", policy(allow("s3:GetObject"))),
+                     ("boundary-ec2", policy(allow("ec2:DescribeInstances")))]})
+    assert row["privilege_tier"] == "none"
+    assert row["reason"].startswith("nothing allowed is within the permissions boundary")
+
+
+def test_unread_boundary_caps_nothing_and_says_so(aws_docs):
+    row = one({"r": [("AdministratorAccess", aws_docs["AdministratorAccess"]), ("boundary-gone", None)]})
+    assert row["privilege_tier"] == "admin"
+    assert "permissions boundary boundary-gone not read: not applied" in row["reason"]
+    assert not row["boundary_limits"]

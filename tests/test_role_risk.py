@@ -225,3 +225,25 @@ def test_aggregates_match_a_plain_groupby_at_scale():
     assert (out["exposed_instances"] == expect["exposed_instances"]).all()
     assert (out["imdsv1_calls"] == expect["imdsv1_calls"]).all()
     assert (out["privilege_tier"] == "unknown").all()
+
+
+def test_a_permissions_boundary_lowers_the_risk_and_both_reasons_say_so():
+    rows = [{"account_id": ACCOUNT, "role_name": "bounded", "role_arn": f"arn:aws:iam::{ACCOUNT}:role/bounded",
+             "policy_kind": kind, "policy_name": name, "policy_arn": f"arn:aws:iam::{ACCOUNT}:policy/{name}",
+             "document": json.dumps(doc)}
+            for kind, name, doc in (("managed", "AdministratorAccess", ADMIN), ("boundary", "ec2-only", EC2_READ))]
+    privs = classify_roles(pd.DataFrame(rows).astype("string"))
+    out = rank_roles(groups(("g", "non_compliant", "bounded", 2, 2, 5.0)), privs).iloc[0]
+    assert out["privilege_tier"] == "read_only" and out["boundary"] == "ec2-only"
+    assert "limited by permissions boundary ec2-only" in out["reason_en"]
+    assert "権限境界 ec2-only による制限後" in out["reason_ja"]
+    assert out["risk_score"] == EXPOSURE_WEIGHT["active"] * PRIVILEGE_WEIGHT["read_only"]
+
+
+def test_admin_except_reads_in_japanese():
+    deny_iam = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"},
+                                                       {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
+    privs = privileges({"almost": ("AlmostAdmin", deny_iam)})
+    out = rank_roles(groups(("g", "non_compliant", "almost", 1, 1, 0.0)), privs).iloc[0]
+    assert out["privilege_tier"] == "admin"
+    assert "拒否された操作 を除く全操作が可能" in out["reason_ja"] and "denied actions" not in out["reason_ja"]

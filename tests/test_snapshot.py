@@ -88,6 +88,27 @@ def test_future_schema_is_refused(written):
         snap.read(written)
 
 
+def test_schema_1_is_read_through_its_migration_and_says_what_it_lacks(written):
+    """Schema 2 added permissions-boundary rows to role_policies; a schema-1 snapshot (none) is read
+    as it is, and the snapshot says what a report built from it lacks."""
+    assert snap.read(written).schema_version == snap.SCHEMA_VERSION == 2
+    assert snap.read(written).migration_note == ""
+    m = json.loads((written / "manifest.json").read_text())
+    m["schema_version"] = 1
+    (written / "manifest.json").write_text(json.dumps(m))
+    old = snap.read(written)
+    assert old.schema_version == 1 and "permissions boundaries" in old.migration_note
+    assert old["auto_scaling_groups"].equals(template_group()["auto_scaling_groups"])
+
+
+def test_schema_without_a_migration_is_refused(written):
+    m = json.loads((written / "manifest.json").read_text())
+    m["schema_version"] = 0
+    (written / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(snap.SnapshotError, match="no migration exists"):
+        snap.read(written)
+
+
 def test_damaged_manifest_is_refused(written):
     (written / "manifest.json").write_text("{not json")
     with pytest.raises(snap.SnapshotError, match="damaged manifest"):

@@ -22,7 +22,13 @@ import pandas as pd
 
 from imds_audit import __version__
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Older schemas this tool still reads, and what a report built from one lacks. Tables and columns are
+# unchanged from 1 to 2; schema 2 added "boundary" rows to role_policies, which a schema-1 reader would
+# take for grants, hence the new number.
+MIGRATIONS = {
+    1: "written before permissions boundaries were collected: privilege tiers ignore any boundary",
+}
 MANIFEST = "manifest.json"
 
 # Every table, its columns and their pandas dtypes. "string" columns are nullable: None means the
@@ -80,7 +86,9 @@ TABLES: dict[str, dict[str, str]] = {
     },
     "role_policies": {
         "account_id": "string", "role_name": "string", "role_arn": "string",
-        "policy_kind": "string",  # managed | inline | none (the role has no policy at all)
+        # managed | inline | boundary (the role's permissions boundary: a cap, not a grant; since schema 2)
+        # | none (the role has no policy at all)
+        "policy_kind": "string",
         "policy_name": "string", "policy_arn": "string", "document": "string",  # JSON text
     },
     "imdsv1_usage": {
@@ -130,6 +138,12 @@ class Snapshot:
     settings: dict = field(default_factory=dict)  # e.g. {"usage_window_days": 14}
     path: Path | None = None
     digest: str = ""
+    schema_version: int = SCHEMA_VERSION  # as written; an older one was read through MIGRATIONS
+
+    @property
+    def migration_note(self) -> str:
+        """What a report built from an older schema lacks ("" for the current schema)."""
+        return MIGRATIONS.get(self.schema_version, "") if self.schema_version != SCHEMA_VERSION else ""
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
@@ -225,7 +239,7 @@ def read(path: str | os.PathLike) -> Snapshot:
         raise SnapshotError(
             f"{path}: snapshot schema {version} is newer than this tool reads ({SCHEMA_VERSION}); "
             "upgrade imds-audit")
-    if version < SCHEMA_VERSION:
+    if version < SCHEMA_VERSION and version not in MIGRATIONS:
         raise SnapshotError(f"{path}: snapshot schema {version} is older than {SCHEMA_VERSION} and "
                             "no migration exists for it")
     _check_shape(mpath, manifest)
@@ -261,6 +275,7 @@ def read(path: str | os.PathLike) -> Snapshot:
         tool_version=manifest.get("tool_version") or "",
         settings=manifest.get("settings") or {},
         path=path,
+        schema_version=version,
     )
     snap.digest = manifest_digest(path)
     return snap

@@ -29,7 +29,11 @@ Evaluation, kept deliberately simple and stated in the report:
 - an unconditioned Deny on ``*`` removes the actions it names; a Deny on specific resources or with
   a Condition removes nothing but is shown in ``denied``;
 - an Allow with a Condition counts in full and is shown in ``conditional``;
-- permission boundaries, SCPs and resource policies are not evaluated.
+- a permissions boundary (``policy_kind`` "boundary") caps what the identity policies grant: only
+  actions the boundary also allows count (by the same rules: its Allows on any resource, its
+  unconditioned Denies on ``*``), and only an Allow on ``*`` in both can make the role admin. A boundary
+  whose document could not be read caps nothing and the reason says so (the tier is not understated);
+- SCPs and resource policies are not evaluated.
 """
 
 from __future__ import annotations
@@ -46,9 +50,11 @@ import pandas as pd
 TIERS = ("none", "read_only", "write", "data_access", "resource_exposure",
          "credentials_exposure", "privilege_escalation", "admin")
 TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
+BOUNDARY = "boundary"  # role_policies.policy_kind of a permissions boundary
 
 OUTPUT_COLUMNS = ["account_id", "role_name", "role_arn", "privilege_tier", "tier_rank", "policies",
-                  "admin", "notable_actions", "denied", "conditional", "reason", "tier_policies"]
+                  "admin", "notable_actions", "denied", "conditional", "reason", "tier_policies",
+                  "boundary", "boundary_limits"]
 
 # How many actions / patterns a summary names before it says "(+N more)".
 _SHOW = 6
@@ -273,6 +279,7 @@ class _Verdict:
     conditional: str
     reason: str
     tier_policies: str
+    boundary_limits: bool = False  # the permissions boundary removed something the policies allow
 
 
 def _names(actions) -> list[str]:
@@ -288,10 +295,40 @@ def _listed() -> frozenset[str]:
     return cats.listed_resource_exposure | cats.credentials_exposure | cats.privilege_escalation
 
 
+@dataclass(frozen=True)
+class _Boundary:
+    """What a permissions boundary lets through: ``allowed`` on any resource, ``allowed_star`` on "*"."""
+    names: str
+    allowed: frozenset[str]
+    allowed_star: frozenset[str]
+
+
+def _boundary(boundaries: tuple[tuple[str, str | None], ...], notes: list[str]) -> _Boundary | None:
+    """The cap the boundary sets, or None when there is no boundary or it could not be read."""
+    if not boundaries:
+        return None
+    statements: list[_Statement] = []
+    for name, document in boundaries:
+        parsed, ok = _statements(name, document) if document else ((), False)
+        if not ok:
+            # Not applying an unread boundary overstates the tier; applying nothing is the safe side.
+            notes.append(f"permissions boundary {name} not read: not applied")
+            return None
+        statements.extend(parsed)
+    removed = frozenset().union(*(s.actions for s in statements
+                                  if s.effect == "Deny" and s.on_star and not s.condition_keys))
+    allows = [s for s in statements if s.effect == "Allow"]
+    return _Boundary(names=", ".join(n for n, _ in boundaries),
+                     allowed=frozenset().union(*(s.actions for s in allows)) - removed,
+                     allowed_star=frozenset().union(*(s.actions for s in allows if s.on_star)) - removed)
+
+
 @lru_cache(maxsize=16384)
-def _classify(policies: tuple[tuple[str, str], ...]) -> _Verdict:
-    """The verdict for one set of (policy name, document). Cached: roles built from the same managed
-    policies (the common case) are classified once."""
+def _classify(policies: tuple[tuple[str, str], ...],
+              boundaries: tuple[tuple[str, str | None], ...] = ()) -> _Verdict:
+    """The verdict for one set of (policy name, document), capped by the role's permissions boundary
+    (name, document or None when unread). Cached: roles built from the same managed policies (the
+    common case) are classified once."""
     statements: list[_Statement] = []
     unreadable = []
     for name, document in policies:
@@ -314,6 +351,13 @@ def _classify(policies: tuple[tuple[str, str], ...]) -> _Verdict:
         notes.append(f"could not read {', '.join(unreadable)}")
     if removed & frozenset().union(*(s.actions for s in allows)):
         notes.append("some allowed actions are denied")
+    # A permissions boundary: an action counts only if the boundary allows it too.
+    cap = _boundary(boundaries, notes)
+    limited = cap is not None and bool(allowed - cap.allowed or allowed_star - cap.allowed_star)
+    if cap is not None:
+        allowed, allowed_star = allowed & cap.allowed, allowed_star & cap.allowed_star
+    if limited:
+        notes.append(f"limited by permissions boundary {cap.names}")
 
     def verdict(tier, driving, reason, drivers, sources=None):
         # The statements that set the tier: the given ones, else every Allow granting a driving action.
@@ -323,7 +367,8 @@ def _classify(policies: tuple[tuple[str, str], ...]) -> _Verdict:
             reason += " (only under conditions)"
         text = "; ".join([reason] + notes)
         return _Verdict(tier=tier, admin=tier == "admin", notable=driving, denied=denied,
-                        conditional=conditional, reason=text, tier_policies="; ".join(pols))
+                        conditional=conditional, reason=text, tier_policies="; ".join(pols),
+                        boundary_limits=limited)
 
     cats = categories()
     everything = universe()
@@ -332,11 +377,14 @@ def _classify(policies: tuple[tuple[str, str], ...]) -> _Verdict:
     broad = [s for s in allows if s.on_star and (s.everything or s.not_action)]
     if broad and len(allowed_star & everything) * 2 > len(everything):
         s = broad[0]
-        if s.everything and not removed:
+        cut = removed or (limited and cap is not None and everything - cap.allowed_star)
+        if s.everything and not cut:
             return verdict("admin", "*", f"{s.policy} grants * on *", s.actions, broad)
         excluded = _few(s.patterns, 4) if s.not_action else ""
         if removed:
             excluded = ", ".join(x for x in (excluded, "denied actions") if x)
+        if cut and not removed:
+            excluded = ", ".join(x for x in (excluded, "actions outside the permissions boundary") if x)
         return verdict("admin", f"* except {excluded}",
                        f"{s.policy} grants every action except {excluded} on *", s.actions, broad)
     # admin (2): every IAM permissions-management action on "*" lets the role grant itself anything.
@@ -380,11 +428,12 @@ def _classify(policies: tuple[tuple[str, str], ...]) -> _Verdict:
     if not policies:
         base = "no policies"
     elif allows and not allowed:
-        base = "every allowed action is denied"
+        base = ("nothing allowed is within the permissions boundary" if limited and not removed
+                else "every allowed action is denied")
     else:
         base = "policies allow nothing"
     return _Verdict(tier="none", admin=False, notable="", denied=denied, conditional=conditional,
-                    reason="; ".join([base] + notes), tier_policies="")
+                    reason="; ".join([base] + notes), tier_policies="", boundary_limits=limited)
 
 
 def _cap(names: list[str], n: int = _SHOW) -> list[str]:
@@ -409,11 +458,17 @@ def classify_roles(role_policies: pd.DataFrame) -> pd.DataFrame:
     # Plain Python over the columns: a groupby of per-role frames costs more than the analysis itself.
     cols = {c: role_policies[c].astype("string").tolist()
             for c in ("account_id", "role_name", "role_arn", "policy_name", "policy_arn", "document")}
+    kinds = (role_policies["policy_kind"].astype("string").tolist() if "policy_kind" in role_policies
+             else [None] * len(role_policies))
     roles: dict[tuple, dict] = {}
-    for account, role, arn, pname, parn, doc in zip(*cols.values(), strict=True):
+    for kind, account, role, arn, pname, parn, doc in zip(kinds, *cols.values(), strict=True):
         key = (_text(account), _text(role))
-        entry = roles.setdefault(key, {"arn": None, "names": [], "docs": []})
+        entry = roles.setdefault(key, {"arn": None, "names": [], "docs": [], "boundary": []})
         entry["arn"] = entry["arn"] or _text(arn)
+        if _text(kind) == BOUNDARY:
+            # the cap, not a grant: kept apart (a None document: the boundary could not be read)
+            entry["boundary"].append((_text(pname) or _text(parn) or "(unnamed)", _text(doc)))
+            continue
         name = _text(pname) or _text(parn)
         if name or _text(doc):
             name = name or "(unnamed)"
@@ -422,10 +477,11 @@ def classify_roles(role_policies: pd.DataFrame) -> pd.DataFrame:
             entry["docs"].append((name, doc))
     rows = []
     for (account, role), entry in sorted(roles.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or "")):
-        v = _classify(tuple(sorted(entry["docs"])))
+        v = _classify(tuple(sorted(entry["docs"])), tuple(sorted(entry["boundary"], key=lambda b: b[0])))
         rows.append((account, role, entry["arn"], v.tier, TIER_RANK[v.tier],
                      "; ".join(dict.fromkeys(entry["names"])), v.admin, v.notable, v.denied,
-                     v.conditional, v.reason, v.tier_policies))
+                     v.conditional, v.reason, v.tier_policies,
+                     "; ".join(dict.fromkeys(n for n, _ in entry["boundary"])), v.boundary_limits))
     return _typed(pd.DataFrame.from_records(rows, columns=OUTPUT_COLUMNS))
 
 
@@ -435,8 +491,9 @@ def _text(value):
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.astype({c: "string" for c in OUTPUT_COLUMNS if c not in ("tier_rank", "admin")})
-    return out.astype({"tier_rank": "int64", "admin": "bool"})
+    flags = ("tier_rank", "admin", "boundary_limits")
+    out = frame.astype({c: "string" for c in OUTPUT_COLUMNS if c not in flags})
+    return out.astype({"tier_rank": "int64", "admin": "bool", "boundary_limits": "bool"})
 
 
 def _empty() -> pd.DataFrame:

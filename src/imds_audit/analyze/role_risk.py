@@ -78,7 +78,7 @@ OUTPUT_COLUMNS = [
     "exposed_group_names", "unknown_groups", "groups_total", "exposed_instances", "imdsv1_calls",
     "imdsv1_in_use", "exposure_level", "risk_score", "risk_rank", "reason_en", "reason_ja",
     # beyond the brief: what the report's role table shows next to the reason
-    "policies", "notable_actions",
+    "policies", "notable_actions", "boundary",
 ]
 
 # How many exposed group names a row lists before "(+N more)".
@@ -116,7 +116,8 @@ def rank_roles(groups: pd.DataFrame, privileges: pd.DataFrame, window_days: int 
     out["exposed_group_names"] = _names(g, exposed, out)
 
     privs = privileges[[c for c in ("account_id", "role_name", "role_arn", "privilege_tier", "tier_rank",
-                                    "reason", "policies", "notable_actions", "tier_policies")
+                                    "reason", "policies", "notable_actions", "tier_policies", "boundary",
+                                    "boundary_limits")
                         if c in privileges.columns]]
     out = out.merge(privs, on=KEY, how="left")
     out["role_arn"] = out["role_arn"].astype("string").fillna(out["group_arn"].astype("string"))
@@ -148,7 +149,7 @@ def rank_roles(groups: pd.DataFrame, privileges: pd.DataFrame, window_days: int 
     records = out.to_dict("records")  # per role, not per group: a few thousand at most
     out["reason_en"] = [reason_en(r, window_days) for r in records]
     out["reason_ja"] = [reason_ja(r, window_days) for r in records]
-    for col in ("policies", "notable_actions"):
+    for col in ("policies", "notable_actions", "boundary"):
         if col not in out.columns:
             out[col] = pd.NA
     return _typed(out[OUTPUT_COLUMNS])
@@ -220,7 +221,21 @@ _JA_TIER = {
 }
 
 
+# The English parts of an admin verdict's "* except ..." (privilege._classify) in Japanese.
+_JA_EXCEPT = {"denied actions": "拒否された操作", "actions outside the permissions boundary": "権限境界外の操作"}
+
+
 def _ja_privilege(r: dict) -> str:
+    text = _ja_privilege_tier(r)
+    limits = r.get("boundary_limits")
+    if limits is not None and pd.notna(limits) and bool(limits) and isinstance(r.get("boundary"), str):
+        text += f"（権限境界 {r['boundary'].replace('; ', '、')} による制限後）"
+    elif isinstance(r.get("boundary"), str) and r["boundary"] and "not read: not applied" in str(r.get("reason")):
+        text += f"（権限境界 {r['boundary'].replace('; ', '、')} は取得できず未適用）"
+    return text
+
+
+def _ja_privilege_tier(r: dict) -> str:
     tier = r["privilege_tier"]
     pols = r.get("tier_policies")
     by = f"{pols.replace('; ', '、')} により" if isinstance(pols, str) and pols else ""
@@ -235,7 +250,8 @@ def _ja_privilege(r: dict) -> str:
         if notable == "*":
             text = "全リソースへの全操作が可能"
         elif notable.startswith("* except "):
-            text = f"{notable[len('* except '):]} を除く全操作が可能"
+            parts = [_JA_EXCEPT.get(p, p) for p in notable[len("* except "):].split(", ")]
+            text = f"{'、'.join(parts)} を除く全操作が可能"
         else:
             text = "IAM の権限管理操作がすべて可能（自らに任意の権限を付与できる）"
         return f"{by}{text}{conditional}"

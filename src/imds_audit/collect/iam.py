@@ -1,4 +1,5 @@
-"""IAM: instance profiles, their roles and every policy document attached to those roles.
+"""IAM: instance profiles, their roles, every policy document attached to those roles and their
+permissions boundaries.
 
 One GetAccountAuthorizationDetails walk replaces per-role calls. IAM is global: rows carry the
 account only, and the call is recorded under the region "global".
@@ -47,9 +48,16 @@ def collect_iam(caller: Caller, client) -> dict[str, list[dict]]:
             policies.append({"account_id": a, "role_name": role["RoleName"], "role_arn": role["Arn"],
                              "policy_kind": "managed", "policy_name": att["PolicyName"],
                              "policy_arn": att["PolicyArn"], "document": None})
+        boundary = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        if boundary:
+            # A permissions boundary caps what the policies grant; its document is a managed policy's.
+            attached_arns.add(boundary)
+            policies.append({"account_id": a, "role_name": role["RoleName"], "role_arn": role["Arn"],
+                             "policy_kind": "boundary", "policy_name": boundary.rsplit("/", 1)[-1],
+                             "policy_arn": boundary, "document": None})
     documents = _managed_documents(caller, client, attached_arns)
     for p in policies:
-        if p["policy_kind"] == "managed":
+        if p["policy_kind"] in ("managed", "boundary"):
             p["document"] = documents.get(p["policy_arn"])
     return {"instance_profiles": profiles, "role_policies": policies}
 

@@ -233,6 +233,10 @@ GROUPS += [
 ]
 TEMPLATES_BY_ACCOUNT = {"core": TEMPLATES, **MEMBER_TEMPLATES}
 LAUNCH_CONFIGURATIONS_BY_ACCOUNT = {"core": LAUNCH_CONFIGURATIONS, **MEMBER_LAUNCH_CONFIGURATIONS}
+# Permissions boundaries (account label, role) → boundary policy name and document: the sandbox caps
+# ci-runner to EC2 and S3, so its iam:PassRole (and the escalation it gives) is cut off there.
+BOUNDARIES = {("sandbox", "ci-runner"): ("sandbox-boundary", {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["ec2:*", "s3:*"], "Resource": "*"}]})}
 ROLES_BY_ACCOUNT = {"core": ROLES, "payments": {**PAYMENTS_ROLES, "platform-admin": ROLES["platform-admin"]},
                     "sandbox": {k: ROLES[k] for k in ("ci-runner", "reporting")}}
 
@@ -259,9 +263,14 @@ def build_account(session: boto3.session.Session, label: str, now: datetime | No
     iam = session.client("iam")
     profiles = {}
     for role, (managed, inline) in ROLES_BY_ACCOUNT[label].items():
+        extra = {}
+        if (label, role) in BOUNDARIES:
+            name, doc = BOUNDARIES[(label, role)]
+            extra["PermissionsBoundary"] = iam.create_policy(
+                PolicyName=name, PolicyDocument=json.dumps(doc))["Policy"]["Arn"]
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                    "Principal": {"Service": "ec2.amazonaws.com"}}]}))
+                                                    "Principal": {"Service": "ec2.amazonaws.com"}}]}), **extra)
         for arn in managed:
             iam.attach_role_policy(RoleName=role, PolicyArn=arn)
         for name, doc in inline.items():

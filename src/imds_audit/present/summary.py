@@ -15,7 +15,7 @@ KEY = ["account_id", "region", "asg_name"]
 CRITICAL_TIERS = ("admin", "privilege_escalation", "credentials_exposure")
 ROLE_COLUMNS = ["account_id", "role_name", "role_arn", "privilege_tier", "tier_rank", "exposed_groups",
                 "exposed_instances", "imdsv1_calls", "exposure_level", "risk_score", "risk_rank",
-                "reason_en", "reason_ja"]
+                "reason_en", "reason_ja", "boundary"]
 
 
 def roles_of(findings) -> pd.DataFrame:

@@ -169,6 +169,9 @@ class ReportView:
                 ("meta.language", self.lang)]
         if self.previous_snapshot is not None:
             rows.append(("meta.previous", f"{self.previous_snapshot.digest} ({self.previous_snapshot.collected_at})"))
+        for label, snapshot in (("meta.schema", s), ("meta.previous_schema", self.previous_snapshot)):
+            if snapshot is not None and snapshot.migration_note:
+                rows.append((label, self.tr(f"meta.schema_{snapshot.schema_version}")))
         return rows
 
     # ---- notebook sections (each returns a Fragment) -------------------------------------------
