@@ -67,7 +67,9 @@ def analyze(snapshot, window_days: int | None = None) -> Findings:
     groups["launch_failure"] = launch_failure(groups, sources)
 
     privileges = privilege.classify_roles(snapshot["role_policies"])
-    roles = role_risk.rank_roles(groups, privileges, window_days=window)
+    # Every role a group's sources or running instances carry (an override may name another profile).
+    pairs = roles_of_groups.role_pairs(groups, sources, snapshot["instance_profiles"], live)
+    roles = role_risk.rank_roles(pairs, privileges, window_days=window)
     tiers = privileges[["account_id", "role_name", "privilege_tier"]].rename(
         columns={"role_name": "iam_role", "privilege_tier": "risk_tier"})
     groups = groups.merge(tiers, on=["account_id", "iam_role"], how="left")
