@@ -117,3 +117,15 @@ def test_a_single_source_group_gives_the_group_row(tokens):
     r = f.roles.set_index("role_name").loc["web-read"]
     assert r["exposed_groups"] == int(g["status"] == "non_compliant") == int(tokens == "optional")
     assert r["groups_total"] == 1
+
+
+def test_the_group_risk_tier_is_its_worst_role():
+    """The base role only reads; the override's role is admin: the group's risk tier says admin."""
+    g = analyze(mixed()).groups.set_index("asg_name").loc["mixed"]
+    assert g["iam_role"] == "web-read" and g["risk_tier"] == "admin"
+
+
+def test_a_more_privileged_role_on_a_compliant_override_does_not_raise_the_tier():
+    """The override launches IMDSv2-only instances: its admin role is not exposed through this group."""
+    g = analyze(mixed(base_tokens="optional", override_tokens="required")).groups.set_index("asg_name").loc["mixed"]
+    assert g["risk_tier"] == "read_only"

@@ -44,6 +44,26 @@ def _iam_read(calls: pd.DataFrame, groups: pd.DataFrame) -> pd.Series:
     return groups["account_id"].isin(set(ok["account_id"]))
 
 
+def _worst_tier(groups: pd.DataFrame, pairs: pd.DataFrame, privileges: pd.DataFrame) -> pd.Series:
+    """A group's risk tier is its base role's, raised to the worst role the group exposes: an override
+    (or a running instance) that allows IMDSv1 with a more privileged role than the base's."""
+    from imds_audit.analyze.privilege import TIER_RANK
+
+    exposed = pairs[pairs["status"].eq("non_compliant").fillna(False)
+                    | pairs["instances_allowing_imdsv1"].fillna(0).gt(0)]
+    ranked = exposed.merge(privileges[["account_id", "role_name", "privilege_tier", "tier_rank"]].rename(
+        columns={"role_name": "iam_role"}), on=["account_id", "iam_role"], how="inner")
+    worst = ranked.sort_values("tier_rank", ascending=False, kind="stable").drop_duplicates(
+        KEY + ["asg_name"])[KEY + ["asg_name", "privilege_tier", "tier_rank"]]
+    merged = groups[KEY + ["asg_name", "risk_tier"]].merge(worst, on=KEY + ["asg_name"], how="left")
+    own = merged["risk_tier"].map(TIER_RANK).astype("Float64")  # unknown / no_role: no rank
+    higher = merged["tier_rank"].astype("Float64").gt(own.fillna(-1)).fillna(False).astype(bool)
+    # an unknown tier (the base role's policies not read) stays unknown: another role does not settle it
+    higher &= merged["risk_tier"].ne("unknown").to_numpy(bool)
+    tier = merged["risk_tier"].astype("string").where(~higher, merged["privilege_tier"].astype("string"))
+    return pd.Series(tier.to_numpy(), index=groups.index, dtype="string")
+
+
 def not_assessed(snapshot) -> pd.DataFrame:
     calls = snapshot.calls
     return calls[calls["outcome"] != "ok"].reset_index(drop=True)
@@ -79,6 +99,7 @@ def analyze(snapshot, window_days: int | None = None) -> Findings:
     no_profile = groups["iam_instance_profile"].isna()
     groups["risk_tier"] = groups["risk_tier"].astype("string").fillna("unknown").mask(
         groups["iam_role"].isna() & (iam_read | no_profile), "no_role")
+    groups["risk_tier"] = _worst_tier(groups, pairs, privileges)
     groups = groups[FINDING_COLUMNS].sort_values(
         ["account_id", "region", "asg_name"], kind="stable", ignore_index=True)
     return Findings(groups=groups, sources=sources, roles=roles, not_assessed=not_assessed(snapshot))
