@@ -129,3 +129,13 @@ def test_a_more_privileged_role_on_a_compliant_override_does_not_raise_the_tier(
     """The override launches IMDSv2-only instances: its admin role is not exposed through this group."""
     g = analyze(mixed(base_tokens="optional", override_tokens="required")).groups.set_index("asg_name").loc["mixed"]
     assert g["risk_tier"] == "read_only"
+
+
+def test_a_group_without_any_instance_profile_has_no_role_pairs(tmp_path):
+    """No profile, no instance: nothing to rank (and the empty frames merge without error, also when
+    read back from parquet, where pandas' arrow-backed empty columns once broke the merge)."""
+    from factory import template_group
+
+    path = snap.write(template_group(name="web", tokens="optional"), tmp_path / "s")
+    f = analyze(snap.read(path))
+    assert f.roles.empty and f.groups.iloc[0]["risk_tier"] == "no_role"

@@ -83,7 +83,15 @@ def role_pairs(groups: pd.DataFrame, sources: pd.DataFrame, profiles: pd.DataFra
     counts = inst.assign(allowing=inst["allows_imdsv1"].fillna(False).astype(int)).groupby(
         PAIR, as_index=False).agg(_arn=("iam_role_arn", "first"), instances_allowing_imdsv1=("allowing", "sum"),
                                   _calls=("metadata_no_token", "sum"))
-    pairs = by_pair.merge(counts, on=PAIR, how="outer")
+    # (pandas cannot merge arrow-backed keys of two empty frames: the empty cases are spelled out)
+    if groups.empty or (by_pair.empty and counts.empty):
+        return _empty_pairs()
+    if counts.empty:
+        pairs = by_pair.assign(_arn=pd.NA, instances_allowing_imdsv1=0, _calls=np.nan)
+    elif by_pair.empty:
+        pairs = counts.assign(iam_role_arn=pd.NA, _nc=False)
+    else:
+        pairs = by_pair.merge(counts, on=PAIR, how="outer")
     pairs["iam_role_arn"] = pairs["iam_role_arn"].astype("string").fillna(pairs["_arn"].astype("string"))
 
     state = groups[GROUP + ["status", "imdsv1_calls"]].rename(columns={"status": "_group_status"})
@@ -95,5 +103,12 @@ def role_pairs(groups: pd.DataFrame, sources: pd.DataFrame, profiles: pd.DataFra
     # Usage not read for the group's region: the figure stays unknown, as on the group.
     read = pairs["imdsv1_calls"].notna()
     pairs["imdsv1_calls"] = pairs["_calls"].astype("Float64").fillna(0.0).where(read, pd.NA)
-    cols = GROUP + ["iam_role", "iam_role_arn", "status", "instances_allowing_imdsv1", "imdsv1_calls"]
-    return pairs[cols].sort_values(PAIR, kind="stable", ignore_index=True)
+    return pairs[PAIR_COLUMNS].sort_values(PAIR, kind="stable", ignore_index=True)
+
+
+PAIR_COLUMNS = GROUP + ["iam_role", "iam_role_arn", "status", "instances_allowing_imdsv1", "imdsv1_calls"]
+
+
+def _empty_pairs() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="string") for c in PAIR_COLUMNS})
+    return frame.astype({"instances_allowing_imdsv1": "Int64", "imdsv1_calls": "Float64"})
