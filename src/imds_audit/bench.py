@@ -176,6 +176,26 @@ def bench_render() -> None:
                 print(f"{label:>18} {fmt:>5}: {time.perf_counter() - t0:6.1f} s")
 
 
+def populate_organization(mgmt, accounts: int, regions, per_cell: int, **populate_options) -> list:
+    """An organization of ``accounts`` accounts (the caller's plus members) with ``per_cell`` groups in
+    each account and region (see populate); returns a session per account, the caller's first."""
+    org = mgmt.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    sessions = [mgmt]
+    for i in range(accounts - 1):
+        aid = org.create_account(AccountName=f"member-{i}", Email=f"m{i}@example.com")[
+            "CreateAccountStatus"]["AccountId"]
+        c = mgmt.client("sts").assume_role(RoleArn=f"arn:aws:iam::{aid}:role/OrganizationAccountAccessRole",
+                                           RoleSessionName="bench")["Credentials"]
+        sessions.append(boto3.session.Session(
+            aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+            aws_session_token=c["SessionToken"], region_name=mgmt.region_name))
+    for sess in sessions:
+        for region in regions:
+            populate(sess, per_cell, region=region, **populate_options)
+    return sessions
+
+
 def bench_load(total: int = 5000, accounts: int = 3,
                regions: tuple[str, ...] = ("us-east-1", "eu-west-1", "ap-northeast-1", "us-west-2")) -> None:
     """5,000 groups in 3 accounts × 4 regions on a moto server: collected and reported, memory watched."""
@@ -190,22 +210,9 @@ def bench_load(total: int = 5000, accounts: int = 3,
         os.environ["AWS_ENDPOINT_URL"] = server.url
         try:
             mgmt = boto3.session.Session(region_name="us-east-1")
-            org = mgmt.client("organizations")
-            org.create_organization(FeatureSet="ALL")
-            sessions = [mgmt]
-            for i in range(accounts - 1):
-                aid = org.create_account(AccountName=f"member-{i}", Email=f"m{i}@example.com")[
-                    "CreateAccountStatus"]["AccountId"]
-                c = mgmt.client("sts").assume_role(RoleArn=f"arn:aws:iam::{aid}:role/OrganizationAccountAccessRole",
-                                                   RoleSessionName="bench")["Credentials"]
-                sessions.append(boto3.session.Session(
-                    aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
-                    aws_session_token=c["SessionToken"], region_name="us-east-1"))
             per_cell = total // (accounts * len(regions))
             t0 = time.perf_counter()
-            for sess in sessions:
-                for region in regions:
-                    populate(sess, per_cell, region=region, with_instances_every=50)
+            populate_organization(mgmt, accounts, regions, per_cell, with_instances_every=50)
             print(f"populated {per_cell * accounts * len(regions):,} groups in {time.perf_counter() - t0:.0f} s")
             rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             t0 = time.perf_counter()
