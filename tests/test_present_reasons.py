@@ -155,6 +155,11 @@ def test_every_rule_in_both_languages(case, build, en, ja):
     assert row["reason"] == en, "the expected English is the analysis' own"
     assert reasons.explain(row, "en", unread_regions=reasons.unread_defaults(failed)) == en
     assert reasons.explain(row, "ja", unread_regions=reasons.unread_defaults(failed)) == ja
+    # the analysis states whether the record and the account defaults were read; without those two
+    # columns (hand-made findings) the reasons infer them, and the inference agrees in every case
+    assert {"record_read", "defaults_read"} <= set(sources.columns)
+    bare = row.drop(labels=["record_read", "defaults_read"])
+    assert reasons.explain(bare, "ja", unread_regions=reasons.unread_defaults(failed)) == ja
     # a group with one source has that source's reason
     assert reasons.group_reasons(groups, sources, "en", failed).tolist() == [groups.loc[0, "reason"]] == [en]
     assert reasons.group_reasons(groups, sources, "ja", failed).tolist() == [ja]

@@ -201,7 +201,12 @@ def resolve_sources(snapshot) -> pd.DataFrame:
     out = frame.drop(columns=["http_tokens", "http_endpoint", "hop_limit"]).rename(columns={
         "http_tokens_eff": "http_tokens", "http_endpoint_eff": "http_endpoint",
         "hop_limit_eff": "hop_limit"})
-    extra = ["d_tokens", "d_endpoint", "d_hop", "http_tokens_enforced", "managed_by", "imds_support"]
+    # The facts behind an unknown verdict, for the report's reasons in other languages: was the record
+    # the group names read, and were the region's account-level IMDS defaults read.
+    out["record_read"] = out["_found"].astype(bool)
+    out["defaults_read"] = out["_defaults_read"].astype(bool)
+    extra = ["d_tokens", "d_endpoint", "d_hop", "http_tokens_enforced", "managed_by", "imds_support",
+             "record_read", "defaults_read"]
     out = out[SOURCE_COLUMNS + extra].rename(columns={"d_tokens": "default_http_tokens"})
     for col in ["http_tokens", "http_endpoint", "status", "reason", "tokens_from", "endpoint_from",
                 "hop_from"]:

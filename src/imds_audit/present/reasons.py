@@ -7,7 +7,9 @@ http_tokens, http_endpoint, tokens_from, endpoint_from, status, image_id), follo
 text is the analysis' own ``reason``, character for character; in Japanese it reads as a Japanese
 engineer would write it.
 
-Two facts of the verdict are not columns of ``findings.sources``, so they are inferred:
+Two facts of the verdict decide the words of an unknown verdict. The analysis states them in the
+columns ``record_read`` and ``defaults_read`` of ``findings.sources``; where a frame lacks them
+(findings built by hand, or by an older version), they are inferred:
 
 - *was the record the group names read at all?* A source whose effective settings would decide a
   verdict but whose status is ``unknown`` was not read; a template with no resolved version was not
@@ -19,7 +21,7 @@ Two facts of the verdict are not columns of ``findings.sources``, so they are in
   GetInstanceMetadataDefaults call failed (``findings.not_assessed``) decide, and without them the
   AMI is taken to be what could not be known.
 
-A row may carry ``record_read`` / ``defaults_read`` (bool) to state either fact instead.
+A row that carries ``record_read`` / ``defaults_read`` (bool) states the fact instead.
 
 Pure functions: no I/O; the catalogue is the only thing read.
 """
