@@ -139,3 +139,8 @@ def test_a_group_without_any_instance_profile_has_no_role_pairs(tmp_path):
     path = snap.write(template_group(name="web", tokens="optional"), tmp_path / "s")
     f = analyze(snap.read(path))
     assert f.roles.empty and f.groups.iloc[0]["risk_tier"] == "no_role"
+
+
+def test_launch_source_names_the_base_then_each_override():
+    g = analyze(mixed()).groups.set_index("asg_name").loc["mixed"]
+    assert g["launch_source"] == "lt-base (lt-base) 1→v1; override lt-gpu (lt-gpu) 1→v1"

@@ -33,8 +33,12 @@ def describe_source(groups: pd.DataFrame, sources: pd.DataFrame) -> pd.Series:
     label = lt.where(sources["source_kind"].eq("launch_template"),
                      "LC " + sources["launch_configuration_name"].fillna("?"))
     label = label.where(~sources["position"].str.startswith("override"), "override " + label)
-    labelled = sources.assign(_label=label).groupby(KEY + ["asg_name"])["_label"].agg("; ".join)
-    merged = groups[KEY + ["asg_name"]].merge(labelled.reset_index(), on=KEY + ["asg_name"], how="left")
+    labelled = sources[KEY + ["asg_name"]].assign(_label=label)
+    # Most groups have one source: only the others need a (slow, per-group Python) join.
+    several = labelled.duplicated(KEY + ["asg_name"], keep=False)
+    joined = labelled[several].groupby(KEY + ["asg_name"], sort=False)["_label"].agg("; ".join).reset_index()
+    labelled = pd.concat([labelled[~several], joined], ignore_index=True)
+    merged = groups[KEY + ["asg_name"]].merge(labelled, on=KEY + ["asg_name"], how="left")
     return pd.Series(merged["_label"].fillna("none").to_numpy(), index=groups.index, dtype="string")
 
 
