@@ -42,7 +42,7 @@ def _group(account, region, name, status, *, role="app-role", tier="read_only", 
         "iam_instance_profile": f"{role}-profile" if role else None,
         "iam_role_arn": f"arn:aws:iam::{account}:role/{role}" if role else None,
         "instances_outdated": 1 if drift else 0, "drift": drift, "imdsv1_callers": callers,
-        "readiness": readiness, "hop_limit_flag": hop_flag, "launch_failure": False,
+        "readiness": readiness, "hop_limit_flag": hop_flag, "launch_failure": False, "other_iam_roles": "",
     }
 
 

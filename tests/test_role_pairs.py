@@ -144,3 +144,26 @@ def test_a_group_without_any_instance_profile_has_no_role_pairs(tmp_path):
 def test_launch_source_names_the_base_then_each_override():
     g = analyze(mixed()).groups.set_index("asg_name").loc["mixed"]
     assert g["launch_source"] == "lt-base (lt-base) 1→v1; override lt-gpu (lt-gpu) 1→v1"
+
+
+def test_findings_name_the_other_roles_a_group_carries():
+    s = mixed(instances=[_instance("i-1", "lt-base", "optional", profile_role="old-role")])
+    g = analyze(s).groups.set_index("asg_name").loc["mixed"]
+    assert g["iam_role"] == "web-read" and g["other_iam_roles"] == "gpu-admin; old-role"
+
+
+def test_a_group_with_one_role_has_no_other_roles():
+    from factory import template_group
+
+    s = template_group(tokens="optional")
+    s.tables["instance_profiles"] = snap.conform("instance_profiles", [_profile("web-read")])
+    s.tables["launch_template_versions"]["iam_instance_profile_arn"] = _profile("web-read")["instance_profile_arn"]
+    assert analyze(s).groups.iloc[0]["other_iam_roles"] == ""
+
+
+def test_the_groups_table_shows_the_other_roles():
+    from imds_audit.present import i18n, tables
+
+    g = analyze(mixed(instances=[_instance("i-1", "lt-base", "optional", profile_role="old-role")])).groups
+    table = tables.groups_table(g, i18n.Catalogue("en"))
+    assert any(c.text == "web-read + gpu-admin; old-role" for c in table.rows[0])

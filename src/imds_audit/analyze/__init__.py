@@ -104,6 +104,7 @@ def analyze(snapshot, window_days: int | None = None) -> Findings:
     groups["risk_tier"] = groups["risk_tier"].astype("string").fillna("unknown").mask(
         groups["iam_role"].isna() & (iam_read | no_profile), "no_role")
     groups["risk_tier"] = _worst_tier(groups, pairs, privileges)
+    groups["other_iam_roles"] = roles_of_groups.other_roles(groups, pairs)
     groups = groups[FINDING_COLUMNS].sort_values(
         ["account_id", "region", "asg_name"], kind="stable", ignore_index=True)
     return Findings(groups=groups, sources=sources, roles=roles, not_assessed=not_assessed(snapshot))

@@ -25,6 +25,7 @@ FINDING_COLUMNS = [
     # beyond the contract
     "reason", "launch_kind", "desired_capacity", "iam_instance_profile", "iam_role_arn",
     "instances_outdated", "drift", "imdsv1_callers", "readiness", "hop_limit_flag", "launch_failure",
+    "other_iam_roles",  # roles beyond iam_role that other sources or running instances carry ("; ")
 ]
 
 STATUSES = ("compliant", "non_compliant", "unknown")

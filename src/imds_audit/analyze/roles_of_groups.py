@@ -112,3 +112,14 @@ PAIR_COLUMNS = GROUP + ["iam_role", "iam_role_arn", "status", "instances_allowin
 def _empty_pairs() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="string") for c in PAIR_COLUMNS})
     return frame.astype({"instances_allowing_imdsv1": "Int64", "imdsv1_calls": "Float64"})
+
+
+def other_roles(groups: pd.DataFrame, pairs: pd.DataFrame) -> pd.Series:
+    """Per group, the roles of its pairs other than the base role (``iam_role``), "; "-joined in name
+    order: empty for the usual group whose sources and instances all carry one role."""
+    merged = pairs[PAIR].merge(groups[GROUP + ["iam_role"]].rename(columns={"iam_role": "_base"}),
+                               on=GROUP, how="inner")
+    others = merged[merged["iam_role"].ne(merged["_base"]).fillna(True)].sort_values(PAIR, kind="stable")
+    joined = others.groupby(GROUP, sort=False)["iam_role"].agg("; ".join).rename("_others").reset_index()
+    out = groups[GROUP].merge(joined, on=GROUP, how="left")
+    return pd.Series(out["_others"].astype("string").fillna("").to_numpy(), index=groups.index, dtype="string")

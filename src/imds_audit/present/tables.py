@@ -81,7 +81,7 @@ def groups_table(groups: pd.DataFrame, tr, table_id: str = "ia-groups-table",
             Cell(_text(g["effective_http_tokens"], tr)), Cell(_text(g["http_endpoint"], tr)),
             Cell(tr.number(g["hop_limit"]), None if pd.isna(g["hop_limit"]) else str(g["hop_limit"]),
                  f"num {hop_cls}".strip(), tr.label("hop", g.get("hop_limit_flag"))),
-            Cell(_text(g["iam_role"], tr), cls="name"),
+            _role_cell(g, tr),
             Cell(tr.label("tier", g["risk_tier"]), cls=f"tier tier-{g['risk_tier']}"),
             _num(g["instances"], tr), _num(g["instances_allowing_imdsv1"], tr), _num(g["imdsv1_calls"], tr),
             _yes(g["drift"], tr),
@@ -91,6 +91,14 @@ def groups_table(groups: pd.DataFrame, tr, table_id: str = "ia-groups-table",
         ])
         statuses.append(status)
     return Table(table_id, headers, rows, statuses)
+
+
+def _role_cell(g: dict, tr) -> Cell:
+    """The base role, then any other role the group's sources or instances carry."""
+    others = g.get("other_iam_roles")
+    others = others if isinstance(others, str) and others else ""
+    text = _text(g["iam_role"], tr) + (f" + {others}" if others else "")
+    return Cell(text, _text(g["iam_role"], tr), cls="name")
 
 
 ROLE_HEADERS = ["risk_rank", "role_name", "account_id", "privilege_tier", "exposure_level",
