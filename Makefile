@@ -4,7 +4,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SYSTEM := $(VENV)/.system
-export BROWSER_PATH ?= /usr/bin/chromium
 
 .PHONY: report test bench lint clean setup
 

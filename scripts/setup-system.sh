@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages imds-audit needs for reports, when they are missing:
-#   chromium        static chart export (kaleido drives it) and the HTML rendering check
+#   chromium        the HTML rendering check (headless), and static chart export where the shell is missing
+#   chromium-headless-shell  static chart export (kaleido drives it): no online features at all
+#   strace          the test that proves the PDF render makes no network connection
 #   fonts-noto-cjk  Japanese text in the PDF
 #   poppler-utils   pdftoppm / pdffonts for the PDF checks
 #   pango/harfbuzz  WeasyPrint's text layout
 # On a system without apt-get it names what to install and fails.
 set -euo pipefail
 
-PACKAGES=(chromium fonts-noto-cjk fonts-dejavu-core poppler-utils libpango-1.0-0 libpangoft2-1.0-0
+PACKAGES=(chromium chromium-headless-shell strace fonts-noto-cjk fonts-dejavu-core poppler-utils libpango-1.0-0 libpangoft2-1.0-0
           libharfbuzz0b libharfbuzz-subset0 shared-mime-info)
 
 missing=()

@@ -85,12 +85,16 @@ def _report(snapshot_path: Path, out: Path, formats: tuple[str, ...], lang: str,
     except snap.SnapshotError as exc:
         _fail(str(exc))
     from imds_audit.render.report import build_report
+    from imds_audit.render.static_charts import ChartExportError
 
     try:
         written = build_report(snapshot_path, out, formats=formats, lang=lang, previous=previous,
                                client=client, engagement=engagement, history=earlier)
     except snap.SnapshotError as exc:
         _fail(str(exc))
+    except ChartExportError as exc:  # the machine's browser, not the input: an unexpected failure
+        typer.secho(f"imds-audit: the PDF's charts could not be drawn: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
     for name, path in written.items():
         typer.echo(f"{name:>12}: {path}")
 
