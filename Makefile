@@ -14,7 +14,7 @@ test: $(STAMP) $(SYSTEM)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP) $(SYSTEM)
-	$(BIN)/python -m imds_audit.bench
+	$(BIN)/python scripts/bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

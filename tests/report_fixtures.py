@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import pandas as pd
 
+from imds_audit import pipeline
 from imds_audit import snapshot as snap
-from imds_audit.analyze.model import FINDING_COLUMNS, SOURCE_COLUMNS, Findings
+from imds_audit.findings import Findings
+from imds_audit.model import FINDING_COLUMNS, SOURCE_COLUMNS
 
 LONG_ROLE = "reporting-readonly-cross-account-analytics-pipeline-role-eu-001"
 
 ROLE_COLUMNS = ["account_id", "role_name", "role_arn", "privilege_tier", "tier_rank", "exposed_groups",
                 "exposed_instances", "imdsv1_calls", "exposure_level", "risk_score", "risk_rank",
                 "reason_en", "reason_ja", "boundary"]
+# the verdict's reason code per status, as the analysis would give it for these groups
+CODES = {"compliant": "tokens_required", "non_compliant": "imdsv1_allowed", "unknown": "template_not_read"}
 
 XSS = "<script>alert(1)</script>"
 SHELL = "$(rm -rf /)"
@@ -26,7 +30,7 @@ A1, A2 = "111111111111", "222222222222"
 
 def _group(account, region, name, status, *, role="app-role", tier="read_only", instances=2,
            allowing=0, calls=0.0, kind="launch_template", drift=False, readiness="ready",
-           hop=1, hop_flag="ok", reason=None, callers=""):
+           hop=1, hop_flag="ok", callers=""):
     tokens = {"compliant": "required", "non_compliant": "optional", "unknown": None}[status]
     return {
         "account_id": account, "region": region, "asg_name": name, "status": status,
@@ -35,9 +39,7 @@ def _group(account, region, name, status, *, role="app-role", tier="read_only", 
         "effective_http_tokens": tokens, "http_endpoint": None if status == "unknown" else "enabled",
         "hop_limit": hop, "iam_role": role, "risk_tier": tier if role else "no_role",
         "instances": instances, "instances_allowing_imdsv1": allowing, "imdsv1_calls": calls,
-        "reason": reason or {"compliant": "launch template v3: HttpTokens required (template)",
-                             "non_compliant": "launch template v3: HttpTokens optional (api_default)",
-                             "unknown": "the launch template or its version was not read"}[status],
+        "reason_code": CODES[status], "reason_position": "single",
         "launch_kind": kind, "desired_capacity": instances,
         "iam_instance_profile": f"{role}-profile" if role else None,
         "iam_role_arn": f"arn:aws:iam::{account}:role/{role}" if role else None,
@@ -72,8 +74,7 @@ def groups_frame() -> pd.DataFrame:
         _group(A2, "eu-west-1", "drifted-fixed", "compliant", role="api-role", tier="write",
                instances=3, allowing=2, drift=True),
     ]
-    frame = pd.DataFrame(rows)[FINDING_COLUMNS]
-    return frame
+    return pd.DataFrame(rows).reindex(columns=FINDING_COLUMNS)
 
 
 def sources_frame(groups: pd.DataFrame) -> pd.DataFrame:
@@ -87,11 +88,15 @@ def sources_frame(groups: pd.DataFrame) -> pd.DataFrame:
             "version_requested": None if lc else "$Default", "version_resolved": None if lc else 3,
             "launch_configuration_name": f"lc-{g.asg_name}" if lc else None, "image_id": "ami-0123",
             "iam_instance_profile": g.iam_instance_profile, "http_tokens": g.effective_http_tokens,
-            "http_endpoint": g.http_endpoint, "hop_limit": g.hop_limit, "tokens_from": "template",
-            "endpoint_from": "api_default", "hop_from": "template",
-            "declared_http_tokens": g.effective_http_tokens, "status": g.status, "reason": g.reason,
+            "http_endpoint": g.http_endpoint, "hop_limit": g.hop_limit, "tokens_from": "declared",
+            "endpoint_from": "api_default", "hop_from": "declared",
+            "declared_http_tokens": g.effective_http_tokens, "status": g.status,
+            "reason_code": g.reason_code,
         })
-    return pd.DataFrame(rows)[SOURCE_COLUMNS]
+    frame = pd.DataFrame(rows)
+    frame.loc[frame["status"].eq("unknown"), "version_resolved"] = None  # the template was not read
+    frame["tokens_from"] = frame["tokens_from"].where(frame["status"].ne("unknown"), "unknown")
+    return frame.reindex(columns=SOURCE_COLUMNS)
 
 
 def roles_frame() -> pd.DataFrame:
@@ -127,10 +132,36 @@ def not_assessed_frame() -> pd.DataFrame:
     ])
 
 
-def make_findings() -> Findings:
+def raw_findings() -> Findings:
+    """The hand-made frames, as the analysis would give them (codes, no words yet)."""
     groups = groups_frame()
     return Findings(groups=groups, sources=sources_frame(groups), roles=roles_frame(),
                     not_assessed=not_assessed_frame())
+
+
+def complete(f: Findings) -> Findings:
+    """What the pipeline adds to the analysis: reasons in words, coverage, the plan. (The roles keep
+    their hand-made reasons: they carry hostile text.)"""
+    return pipeline.with_plan(pipeline.with_coverage(pipeline.verdicts_in_words(f)))
+
+
+def make_findings() -> Findings:
+    return complete(raw_findings())
+
+
+def report_findings(snapshot, findings: Findings | None = None, *, previous: Findings | None = None,
+                    previous_snapshot=None, history=None, client="", engagement="", lang="en") -> Findings:
+    """What ``pipeline.build`` gives a report, for hand-made findings: the snapshot's facts, and with
+    ``previous`` the comparison and the trend (``history``: earlier (collected_at, findings) points)."""
+    f = findings if findings is not None else make_findings()
+    points = []
+    if previous is not None:
+        points = list(history or []) + [(previous_snapshot.collected_at if previous_snapshot else "", previous)]
+        points += [(snapshot.collected_at or "~", f)]
+    pipeline.compare(f, previous, points)
+    f.meta = pipeline.meta(snapshot, previous_snapshot, previous, len(points) if f.trend is not None else 0,
+                           client=client, engagement=engagement, lang=lang)
+    return f
 
 
 def write_snapshot(path, *, collected_at="2025-01-15T09:30:00+00:00", collected_by=None) -> snap.Snapshot:
@@ -164,7 +195,7 @@ def synthetic_findings(n_groups: int, seed: int = 7) -> Findings:
                            allowing=inst if status == "non_compliant" else 0,
                            calls=float(rng.integers(0, 50)) if i % 7 == 0 else 0.0,
                            readiness="blocked" if i % 7 == 0 else "ready", drift=bool(i % 5 == 0)))
-    groups = pd.DataFrame(rows)[FINDING_COLUMNS]
+    groups = pd.DataFrame(rows).reindex(columns=FINDING_COLUMNS)
     roles = []
     for r in range(300):
         tier = tiers[r % len(tiers)]
@@ -178,5 +209,6 @@ def synthetic_findings(n_groups: int, seed: int = 7) -> Findings:
                       "boundary": ""})
     roles = pd.DataFrame(roles).sort_values("risk_score", ascending=False, ignore_index=True)
     roles["risk_rank"] = range(1, len(roles) + 1)
-    return Findings(groups=groups, sources=sources_frame(groups), roles=roles[ROLE_COLUMNS],
-                    not_assessed=not_assessed_frame())
+    f = Findings(groups=groups, sources=sources_frame(groups), roles=roles[ROLE_COLUMNS],
+                 not_assessed=not_assessed_frame())
+    return pipeline.with_plan(pipeline.with_coverage(pipeline.verdicts_in_words(f)))

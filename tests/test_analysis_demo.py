@@ -3,14 +3,15 @@
 import pytest
 
 from imds_audit import snapshot as snap
-from imds_audit.analyze import FINDING_COLUMNS, analyze
+from imds_audit.analyze import FINDING_COLUMNS
 from imds_audit.analyze.coverage import coverage
+from imds_audit.pipeline import analysed
 from imds_audit.demo import estate
 
 
 @pytest.fixture(scope="module")
 def findings(demo_paths):
-    return analyze(snap.read(demo_paths[0]))
+    return analysed(snap.read(demo_paths[0]))
 
 
 def test_statuses_match_the_truth(findings):

@@ -7,6 +7,7 @@ from botocore.awsrequest import AWSResponse
 from imds_audit.analyze import verdict
 from imds_audit.collect.run import Options, Target, collect
 from imds_audit.demo import demo_session, estate, simulated_aws
+from imds_audit.i18n import reasons
 
 THROTTLE = (b'<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type>'
             b'<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>x</RequestId>'
@@ -84,7 +85,9 @@ def test_version_deleted_between_listing_and_describing_makes_the_group_unknown(
                               "DescribeLaunchTemplateVersions")
     estate_session.events.register_first("before-parameter-build.ec2.DescribeLaunchTemplateVersions", vanished)
     result = _run(estate_session)
-    groups = verdict.group_status(result["auto_scaling_groups"], verdict.resolve_sources(result)).set_index("asg_name")
+    sources = verdict.resolve_sources(result)
+    groups = verdict.group_status(result["auto_scaling_groups"], sources)
+    groups = groups.assign(reason=reasons.group_reasons(groups, sources, "en")).set_index("asg_name")
     assert groups.loc["api-pinned-v1", "status"] == "unknown"
     assert "not read" in groups.loc["api-pinned-v1", "reason"]
     # the other version of the same template was still read, and its group judged

@@ -82,7 +82,8 @@ def test_demo_history_shows_the_quarter_s_changes(demo_paths):
 def test_trend_chart_keeps_the_two_coverage_labels_apart():
     """Where groups and instances have close values, one label goes above its point and the other
     below (printed both above, 45% and 41.5% were drawn over each other in the PDF)."""
-    from imds_audit.present import charts, i18n
+    from imds_audit import i18n
+    from imds_audit.present import charts
 
     series = pd.DataFrame({"collected_at": ["2026-08-30T00:00:00+00:00", "2026-11-29T00:00:00+00:00"],
                            "coverage_pct": [45.0, 40.0], "instance_coverage_pct": [41.5, 41.7],

@@ -13,11 +13,11 @@ import pytest
 
 import factory
 import report_fixtures as fx
+from imds_audit import model, pipeline
 from imds_audit import snapshot as snap
-from imds_audit.analyze import history
+from imds_audit.pipeline import comparison_snapshot
 from imds_audit.present import ReportView
-from imds_audit.render import render_findings
-from imds_audit.render.report import build_report, comparison_snapshot
+from imds_audit.render import build_report, render_findings
 
 PWNED = "sbx;$(touch /tmp/pwned)"
 PREVIOUS_AT = "2025-10-15T09:30:00+00:00"
@@ -45,7 +45,7 @@ def previous_findings():
     r.loc[r["role_name"].eq("etl-data"), ["exposure_level", "exposed_groups", "exposed_instances"]] = \
         ["none", 0, 0]                                                          # worse now
     r.loc[r["role_name"].eq("legacy"), ["exposed_groups", "exposed_instances"]] = [2, 5]  # better now
-    return prev
+    return pipeline.with_coverage(prev)
 
 
 def older_points():
@@ -53,6 +53,7 @@ def older_points():
     first, second = previous_findings(), previous_findings()
     first.groups["status"] = "non_compliant"
     _set(second.groups, "api-v2", status="compliant")
+    pipeline.with_coverage(first), pipeline.with_coverage(second)
     return [("2025-04-15T09:30:00+00:00", first), ("2025-07-15T09:30:00+00:00", second)]
 
 
@@ -62,17 +63,17 @@ def rendered(tmp_path_factory):
     base = tmp_path_factory.mktemp("history-report")
     current = fx.write_snapshot(base / "snapshot", collected_at=NOW_AT)
     previous = fx.write_snapshot(base / "previous", collected_at=PREVIOUS_AT)
-    out = render_findings(fx.make_findings(), current, base / "out", formats=("csv", "xlsx", "json", "html"),
-                          previous=previous_findings(), previous_snapshot=previous,
-                          history=older_points() + [(PREVIOUS_AT, previous_findings())])
+    findings = fx.report_findings(current, previous=previous_findings(), previous_snapshot=previous,
+                                  history=older_points())
+    out = render_findings(findings, base / "out", formats=("csv", "xlsx", "json", "html"))
     return out, current, previous
 
 
 def test_diff_csv_has_every_category_of_the_input(rendered):
     out, _, _ = rendered
     diff = pd.read_csv(out["diff.csv"], dtype=str, keep_default_na=False)
-    assert list(diff.columns) == history.DIFF_COLUMNS
-    assert set(diff["change"]) == set(history.CHANGES)
+    assert list(diff.columns) == model.DIFF_COLUMNS
+    assert set(diff["change"]) == set(model.CHANGES)
     by = diff.set_index("asg_name")["change"].to_dict()
     assert by["web-prod"] == "newly_non_compliant"
     assert by["api-v2"] == by["drifted-fixed"] == "newly_compliant"
@@ -92,13 +93,13 @@ def test_workbook_and_json_carry_the_diff(rendered):
     wb = load_workbook(out["findings.xlsx"], read_only=True)
     assert {"diff", "roles_diff", "trend"} <= set(wb.sheetnames)
     doc = json.loads(out["findings.json"].read_text(encoding="utf-8"))
-    assert {r["change"] for r in doc["diff"]} == set(history.CHANGES)
+    assert {r["change"] for r in doc["diff"]} == set(model.CHANGES)
     assert len(doc["trend"]) == 4 and doc["metadata"]["history_points"] == 4
 
 
 def test_no_diff_files_without_a_comparison(tmp_path):
     current = fx.write_snapshot(tmp_path / "snapshot")
-    out = render_findings(fx.make_findings(), current, tmp_path / "out", formats=("csv", "json"))
+    out = render_findings(fx.report_findings(current), tmp_path / "out", formats=("csv", "json"))
     assert "diff.csv" not in out and not (tmp_path / "out" / "diff.csv").exists()
     assert "diff" not in json.loads(out["findings.json"].read_text(encoding="utf-8"))
 
@@ -134,9 +135,10 @@ def test_html_escapes_hostile_names_in_the_diff(rendered):
     assert html.escape(PWNED, quote=False) in trend or PWNED in trend  # text, not code: no markup in it
 
 
-def _view(snapshot, previous_snapshot, lang="en", history_series=None):
-    return ReportView(fx.make_findings(), snapshot, lang=lang, previous=previous_findings(),
-                      previous_snapshot=previous_snapshot, history=history_series)
+def _view(snapshot, previous_snapshot, lang="en", previous=None):
+    findings = fx.report_findings(snapshot, previous=previous if previous is not None else previous_findings(),
+                                  previous_snapshot=previous_snapshot)
+    return ReportView(findings, lang=lang)
 
 
 def test_trend_sentence_in_both_languages(rendered):
@@ -144,20 +146,20 @@ def test_trend_sentence_in_both_languages(rendered):
     en = _view(current, previous).trend_sentence()
     before = _view(current, previous).trend_data["before_pct"]
     assert before < 45.5
-    assert en == (f"Coverage rose from {before:.1f}% to 45.5% since 2025-10-15: 2 groups fixed, "
+    assert en == (f"Coverage rose from {before:.1f}% to 45.5% since 15 October 2025: 2 groups fixed, "
                   "1 regressed, 2 new, 1 removed, 1 no longer assessable.").replace(".0%", "%")
     ja = _view(current, previous, "ja").trend_sentence()
-    assert ja.startswith("2025-10-15 以降、IMDSv2 対応率は") and "上昇しました" in ja
+    assert ja.startswith("2025年10月15日 以降、IMDSv2 対応率は") and "上昇しました" in ja
     assert "是正 2 グループ、後退 1 グループ、新規 2 グループ" in ja
 
 
 def test_trend_sentence_when_nothing_moved(rendered):
     _, current, previous = rendered
-    view = ReportView(fx.make_findings(), current, previous=fx.make_findings(), previous_snapshot=previous)
-    assert view.trend_sentence() == "Coverage stayed at 45.5% since 2025-10-15: 0 groups fixed, 0 regressed."
+    view = _view(current, previous, previous=fx.make_findings())
+    assert view.trend_sentence() == "Coverage stayed at 45.5% since 15 October 2025: 0 groups fixed, 0 regressed."
     one = fx.make_findings()
     _set(one.groups, "api-v2", status="non_compliant")
-    view = ReportView(fx.make_findings(), current, previous=one, previous_snapshot=previous)
+    view = _view(current, previous, previous=pipeline.with_coverage(one))
     assert ": 1 group fixed, 0 regressed." in view.trend_sentence()
 
 
@@ -171,14 +173,14 @@ def _pdftotext(path) -> str:
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_pdf_has_the_trend_sentence_and_chart(rendered, tmp_path, lang):
     _, current, previous = rendered
-    out = render_findings(fx.make_findings(), current, tmp_path / "out", formats=("pdf",), lang=lang,
-                          previous=previous_findings(), previous_snapshot=previous,
-                          history=older_points() + [(PREVIOUS_AT, previous_findings())])
+    findings = fx.report_findings(current, previous=previous_findings(), previous_snapshot=previous,
+                                  history=older_points())
+    out = render_findings(findings, tmp_path / "out", formats=("pdf",), lang=lang)
     sentence = _view(current, previous, lang).trend_sentence()
     assert re.sub(r"\s+", "", sentence) in _pdftotext(out["audit.pdf"])
     from imds_audit.render.pdf import summary_html
 
-    view = _view(current, previous, lang, history_series=None)
+    view = _view(current, previous, lang)
     page = summary_html(view, {"coverage": "<svg/>", "trend": "<svg/>"})
     assert page.count('class="trend-sentence"') == 1
 
@@ -238,8 +240,6 @@ def _estate(groups: dict[str, str | None], collected_at: str) -> snap.Snapshot:
 
 @pytest.fixture(scope="module")
 def history_folder(tmp_path_factory):
-    pytest.importorskip("imds_audit.analyze.privilege")
-    pytest.importorskip("imds_audit.analyze.role_risk")
     base = tmp_path_factory.mktemp("history-e2e")
     snap.write(_estate({"fix": "optional", "regress": "required", "gone": "optional", "same": "required"},
                        "2026-03-01T00:00:00+00:00"), base / "history" / "q1")
@@ -272,4 +272,4 @@ def test_build_report_html_and_pdf_from_a_history_folder(history_folder, tmp_pat
     page = out["audit.html"].read_text(encoding="utf-8")
     assert all(len(t["x"]) == 3 for t in _plotly(page, "ia-chart-trend"))
     if shutil.which("pdftotext"):
-        assert "2026-06-01以降、IMDSv2対応率は" in _pdftotext(out["audit.pdf"])
+        assert "2026年6月1日以降、IMDSv2対応率は" in _pdftotext(out["audit.pdf"])

@@ -74,7 +74,7 @@ def norm(text: str) -> str:
 def hostile_findings(group: str, role: str, template: str):
     """The fixture findings with the riskiest group (web-prod, non-compliant, role web-admin, the top
     role) renamed: group name, its role (everywhere the role appears) and its launch template."""
-    f = fx.make_findings()
+    f = fx.raw_findings()
     g, s, r = f.groups, f.sources, f.roles
     i = g.index[g["asg_name"].eq("web-prod")][0]
     g.loc[i, "asg_name"] = group
@@ -89,6 +89,10 @@ def hostile_findings(group: str, role: str, template: str):
     return f
 
 
+def complete(f, snapshot, **options):
+    return fx.report_findings(snapshot, fx.complete(f), **options)
+
+
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory):
     return fx.write_snapshot(tmp_path_factory.mktemp("hostile-snap") / "snapshot")
@@ -101,9 +105,10 @@ def _sections(view: ReportView) -> str:
 
 
 def _view(snapshot, names: dict, lang="en") -> ReportView:
-    findings = hostile_findings(names["group"], names["role"], names["template"])
     snap = dataclasses.replace(snapshot, collected_by=names["by"])
-    return ReportView(findings, snap, lang=lang, client=names["client"], engagement=names["engagement"])
+    findings = complete(hostile_findings(names["group"], names["role"], names["template"]), snap,
+                        client=names["client"], engagement=names["engagement"], lang=lang)
+    return ReportView(findings, lang=lang)
 
 
 class Page(HTMLParser):
@@ -289,9 +294,8 @@ def full(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile-full")
     written = fx.write_snapshot(base / "snapshot", collected_by=FIXED["by"])
     assert isinstance(written, snap.Snapshot)
-    findings = _full_findings()
-    out = render_findings(findings, written, base / "out", formats=("html", "pdf", "csv", "xlsx", "json"),
-                          lang="en", client=FIXED["client"], engagement=FIXED["engagement"])
+    findings = complete(_full_findings(), written, client=FIXED["client"], engagement=FIXED["engagement"])
+    out = render_findings(findings, base / "out", formats=("html", "pdf", "csv", "xlsx", "json"), lang="en")
     return findings, out
 
 
@@ -420,10 +424,10 @@ def _ooxml_decoded(text: str) -> str:
 def test_csv_keeps_a_name_with_a_bare_cr(tmp_path, name):
     import csv
 
-    from imds_audit.render import exports
+    from imds_audit.render import writers
 
-    f = hostile_findings(name, "role", "tpl")
-    path = exports.write(f, tmp_path, ("csv",))["findings.csv"]
+    f = fx.complete(hostile_findings(name, "role", "tpl"))
+    path = writers.write(f, tmp_path, ("csv",))["findings.csv"]
     back = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
     assert list(back["asg_name"]) == list(f.groups["asg_name"])
     with open(path, newline="", encoding="utf-8") as fh:
@@ -436,11 +440,11 @@ def test_xlsx_keeps_carriage_returns(tmp_path):
     in a name is escaped so that Excel does not decode it into another character."""
     from openpyxl import load_workbook
 
-    from imds_audit.render import exports
+    from imds_audit.render import writers
 
     name = "line1\r\nline2\rline3 _x0041_ \x01"
-    f = hostile_findings(name, "role", "tpl")
-    path = exports.write(f, tmp_path, ("xlsx",))["findings.xlsx"]
+    f = fx.complete(hostile_findings(name, "role", "tpl"))
+    path = writers.write(f, tmp_path, ("xlsx",))["findings.xlsx"]
     ws = load_workbook(path)["groups"]
     col = [c.value for c in ws[1]].index("asg_name") + 1
     cells = [ws.cell(row=r, column=col).value for r in range(2, ws.max_row + 1)]
@@ -454,11 +458,12 @@ def test_xlsx_keeps_carriage_returns(tmp_path):
 def test_exports_round_trip_hostile_names(tmp_path_factory, group, role, template):
     from openpyxl import load_workbook
 
-    from imds_audit.render import exports
+    from imds_audit.render import writers
 
     out = tmp_path_factory.mktemp("exp")
-    f = hostile_findings(group, role, template)
-    paths = exports.write(f, out, ("csv", "xlsx", "json"), {"collected_by": group})
+    f = fx.complete(hostile_findings(group, role, template))
+    f.meta = {"snapshot": {"collected_by": group}}
+    paths = writers.write(f, out, ("csv", "xlsx", "json"))
     names = list(f.groups["asg_name"])
     back = pd.read_csv(paths["findings.csv"], dtype=str, keep_default_na=False, na_filter=False)
     assert list(back["asg_name"]) == names

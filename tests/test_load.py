@@ -8,7 +8,7 @@ import boto3
 import pandas as pd
 
 from imds_audit import snapshot as snap
-from imds_audit.bench import populate_organization
+from estates import populate_organization
 from imds_audit.collect.accounts import from_organization
 from imds_audit.collect.run import Options, collect
 

@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from imds_audit.analyze import privilege
+from imds_audit.i18n.reasons import privilege_text
 from imds_audit.analyze.privilege import OUTPUT_COLUMNS, TIER_RANK, classify_roles
 
 MANAGED = ["AdministratorAccess", "PowerUserAccess", "AmazonS3ReadOnlyAccess", "AmazonS3FullAccess",
@@ -66,9 +67,12 @@ def policy(*statements, as_dict=False) -> dict:
 
 
 def one(roles) -> pd.Series:
+    """The role's privilege verdict, with its facts in words (``reason``: the catalogue's English)."""
     out = classify_roles(table(roles))
     assert len(out) == 1
-    return out.iloc[0]
+    row = out.iloc[0].copy()
+    row["reason"] = privilege_text(row.to_dict(), "en")
+    return row
 
 
 # --- admin ------------------------------------------------------------------------------------------

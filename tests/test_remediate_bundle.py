@@ -15,8 +15,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imds_audit.remediate import remediation_for_group, remediation_html, write_bundle
-from imds_audit.remediate.example import example_findings, frames, group, lc_source, lt_source
+from remediation_examples import (
+    example_findings,
+    frames,
+    group,
+    lc_source,
+    lt_source,
+    remediation_for_group,
+    write_bundle,
+)
 from test_remediate_quoting import HOSTILE, hcl_decode
 
 
@@ -105,11 +112,14 @@ def test_policies(bundle):
 def test_console_both_languages(bundle):
     en = (bundle / "console.md").read_text()
     ja = (bundle / "console.ja.md").read_text()
-    for label in ["「起動テンプレート」", "「アクション」>「テンプレートから新しいバージョンを作成」", "「高度な詳細」",
-                  "「メタデータオプション」", "「V2 (トークン必須)」", "「HTTP エンドポイント」", "「有効」",
-                  "「HTTP トークン応答ホップ制限」", "「テンプレートバージョンを作成」", "「Auto Scaling グループ」",
-                  "「編集」", "「バージョン」", "「更新」", "「インスタンス管理」", "「インスタンスのリフレッシュ」"]:
+    # the labels the current console shows (issue 12's review of the Japanese)
+    for label in ["「起動テンプレート」", "「アクション」>「テンプレートを変更 (新しいバージョンを作成)」", "「高度な詳細」",
+                  "「メタデータへのアクセス」", "「V2 のみ (トークンは必須)」", "「有効」",
+                  "「メタデータレスポンスのホップ制限」", "「テンプレートのバージョンを作成」", "「Auto Scaling グループ」",
+                  "「編集」", "「バージョン」", "「更新」", "「インスタンスの更新」", "「インスタンスの更新を開始」"]:
         assert label in ja, label
+    for old in ["インスタンス管理", "インスタンスのリフレッシュ", "上書き設定", "V2 (トークン必須)"]:
+        assert old not in ja, old
     for label in ["**Launch Templates**", "**Advanced details**", "**V2 only (token required)**",
                   "**Create template version**", "**Auto Scaling Groups**", "**Start instance refresh**"]:
         assert label in en, label
@@ -122,22 +132,27 @@ def test_console_both_languages(bundle):
 
 def test_group_api_returns_plain_text_in_both_languages():
     g, s, lcs = example_findings()
-    row = g[g.asg_name == "web-asg"].iloc[0]
     for lang in ("en", "ja"):
-        r = remediation_for_group(row, s[s.asg_name == "web-asg"], lang)
+        r = remediation_for_group(g, s, "web-asg", lang, lcs)
         assert set(r) == {"console", "cli", "terraform", "warning"}
         assert "412" in r["warning"] and "i-0aaa1111bbbb2222c" in r["warning"]
         assert "create-launch-template-version" in r["cli"] and "modify-launch-template" in r["cli"]
         subprocess.run(["bash", "-n", "-c", r["cli"]], check=True)
         hcl2.loads(r["terraform"])
-    good = remediation_for_group(g[g.asg_name == "good-asg"].iloc[0], s[s.asg_name == "good-asg"], "en")
+    good = remediation_for_group(g, s, "good-asg", "en", lcs)
     assert good == {"console": "", "cli": "", "terraform": "", "warning": ""}
 
 
 def test_html_fragment_is_escaped():
+    from imds_audit.i18n import Catalogue
+    from imds_audit.present import sections
+
     g, s, _ = frames([group("<script>alert(1)</script>", calls=3.0, callers="i-1")],
                      [lt_source("<script>alert(1)</script>", "lt-1", "t<b>", "$Default", 1)])
-    html = str(remediation_html(g.iloc[0], s, "ja"))
+    item = {"asg_name": g.loc[0, "asg_name"], "account_id": "1", "region": "r", "risk_tier": None,
+            "callers": "i-1", "error": None, **remediation_for_group(g, s, g.loc[0, "asg_name"], "ja")}
+    html = str(sections.render("remediation.html.j2", tr=Catalogue("ja"), items=[item],
+                               console_markdown=sections.console_markdown))
     assert "<script>" not in html and "&lt;script&gt;" in html and "<b>" not in html
 
 
@@ -166,13 +181,12 @@ def test_hostile_names_everywhere(tmp_path_factory, asg, lt_name, lc_name):
                lt_source(asg + "-mixed", "lt-1", lt_name, "7", 7, position="base"),
                lt_source(asg + "-mixed", "lt-2", lt_name, "$Default", 1, position="override:0")]
     out = tmp_path_factory.mktemp("hostile")
-    write_bundle(*frames(groups, sources), out, "ja")
-    root = out / "remediation"
+    root = write_bundle(*frames(groups, sources), out, "ja")
     subprocess.run(["bash", "-n", str(root / "remediate.sh")], check=True)
     # run the plain per-group commands with `aws` recording its arguments: the names arrive intact
     for name in (asg, asg + "-lc", asg + "-mixed"):
         g, s, _ = frames(groups, sources)
-        r = remediation_for_group(g[g.asg_name == name].iloc[0], s[s.asg_name == name], "en")
+        r = remediation_for_group(g, s, name, "en")
         log = out / f"argv-{abs(hash(name))}"
         log.mkdir()
         # one file per call (captures run in subshells): NUL-separated arguments

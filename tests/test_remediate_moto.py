@@ -20,8 +20,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from imds_audit.remediate import write_bundle
-from imds_audit.remediate.example import frames, group, lc_source, lt_source
+from remediation_examples import frames, group, lc_source, lt_source, write_bundle
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from imds_audit.remediate.cli_steps import attach_commands
-from imds_audit.remediate.example import example_findings, frames, group, lc_source, lt_source
+from remediation_examples import example_findings, frames, group, lc_source, lt_source
 from imds_audit.remediate.plan import build_plan
 from imds_audit.remediate.quoting import Var
 

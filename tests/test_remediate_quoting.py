@@ -141,16 +141,18 @@ def test_templates_never_evaluate_names_and_refuse_unescaped_values():
 
 
 def test_template_files_escape_every_value():
-    """Every {{ }} in the text templates ends in an escaping filter (finalize enforces it at render time;
-    this keeps it visible in review)."""
+    """Every {{ }} in the text templates ends in an escaping filter, or is the catalogue's words (``t``:
+    trusted text whose every value must itself be escaped; finalize and Words enforce both at render
+    time; this keeps it visible in review)."""
     from imds_audit.remediate.env import TEMPLATES
     allowed = ("|comment", "|sh", "|text", "|md", "|mdtext", "|hcl", "|ident", "|num", "|rendered",
-               "|command(", "|join(", "|length")
+               "|command(", "|join(", "|length", "|comments")
     for path in TEMPLATES.glob("*.j2"):
         if path.name.endswith(".html.j2"):
             continue
         for expr in re.findall(r"\{\{(.*?)\}\}", path.read_text(encoding="utf-8")):
-            assert any(f in expr.replace(" ", "") for f in allowed) or expr.strip() == "ns.n", (path.name, expr)
+            words = re.fullmatch(r"\s*t(\.count)?\(.*\)\s*", expr)
+            assert any(f in expr.replace(" ", "") for f in allowed) or words or expr.strip() == "ns.n", (path.name, expr)
 
 
 def test_launch_template_names_for_configurations_are_valid():

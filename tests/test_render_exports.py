@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 import report_fixtures as fx
-from imds_audit.analyze.model import FINDING_COLUMNS
-from imds_audit.render import exports
+from imds_audit.model import FINDING_COLUMNS
+from imds_audit.render import writers
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def findings():
 
 
 def test_csv_columns_in_contract_order(findings, tmp_path):
-    paths = exports.write(findings, tmp_path, ("csv",))
+    paths = writers.write(findings, tmp_path, ("csv",))
     assert set(paths) == {"findings.csv", "roles.csv"}
     groups = pd.read_csv(paths["findings.csv"], dtype=str, keep_default_na=False)
     assert list(groups.columns) == FINDING_COLUMNS
@@ -31,7 +31,7 @@ def test_csv_columns_in_contract_order(findings, tmp_path):
 def test_xlsx_sheet_per_table_with_filters_and_no_formulas(findings, tmp_path):
     from openpyxl import load_workbook
 
-    path = exports.write(findings, tmp_path, ("xlsx",))["findings.xlsx"]
+    path = writers.write(findings, tmp_path, ("xlsx",))["findings.xlsx"]
     wb = load_workbook(path)
     assert wb.sheetnames == ["groups", "roles", "sources", "not_assessed"]
     for ws in wb.worksheets:
@@ -44,7 +44,8 @@ def test_xlsx_sheet_per_table_with_filters_and_no_formulas(findings, tmp_path):
 
 
 def test_json_has_every_table_and_metadata(findings, tmp_path):
-    path = exports.write(findings, tmp_path, ("json",), metadata={"snapshot_sha256": "abc"})["findings.json"]
+    findings.meta = {"snapshot": {"sha256": "abc"}}
+    path = writers.write(findings, tmp_path, ("json",))["findings.json"]
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert doc["metadata"]["snapshot_sha256"] == "abc"
     assert len(doc["groups"]) == 12 and list(doc["groups"][0]) == FINDING_COLUMNS
@@ -54,7 +55,7 @@ def test_json_has_every_table_and_metadata(findings, tmp_path):
 def test_roles_export_when_analysis_produced_none(tmp_path):
     f = fx.make_findings()
     f.roles = pd.DataFrame()
-    paths = exports.write(f, tmp_path, ("csv",))
+    paths = writers.write(f, tmp_path, ("csv",))
     assert list(pd.read_csv(paths["roles.csv"]).columns) == fx.ROLE_COLUMNS
 
 
@@ -62,4 +63,7 @@ def test_unknown_format_refused(tmp_path):
     from imds_audit.render.report import render_findings
 
     with pytest.raises(ValueError, match="unknown format"):
-        render_findings(fx.make_findings(), None, tmp_path, formats=("html", "docx"))
+        render_findings(fx.make_findings(), tmp_path, formats=("html", "docx"))
+    with pytest.raises(ValueError, match="names no format"):
+        render_findings(fx.make_findings(), tmp_path, formats="")
+    assert not any(tmp_path.iterdir())  # refused before anything was written

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.slow
 def report(request, tmp_path_factory):
     base = tmp_path_factory.mktemp(f"html-{request.param}")
     snapshot = fx.write_snapshot(base / "snapshot")
-    out = render_findings(fx.make_findings(), snapshot, base / "out", formats=("html",), lang=request.param,
-                          client="ACME <Corp>", engagement="Q1 " + fx.TEMPLATE)
+    findings = fx.report_findings(snapshot, client="ACME <Corp>", engagement="Q1 " + fx.TEMPLATE)
+    out = render_findings(findings, base / "out", formats=("html",), lang=request.param)
     return request.param, out
 
 

@@ -19,9 +19,9 @@ pytestmark = [pytest.mark.slow,
 def pdf(request, tmp_path_factory):
     base = tmp_path_factory.mktemp(f"pdf-{request.param}")
     snapshot = fx.write_snapshot(base / "snapshot")
-    out = render_findings(fx.make_findings(), snapshot, base / "out", formats=("pdf",), lang=request.param,
-                          client="ACME <Corp> " + fx.LONG, engagement="Q1 " + fx.TEMPLATE,
-                          previous=fx.make_findings(), previous_snapshot=snapshot)
+    findings = fx.report_findings(snapshot, client="ACME <Corp> " + fx.LONG, engagement="Q1 " + fx.TEMPLATE,
+                                  previous=fx.make_findings(), previous_snapshot=snapshot)
+    out = render_findings(findings, base / "out", formats=("pdf",), lang=request.param)
     return request.param, out["audit.pdf"]
 
 

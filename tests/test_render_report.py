@@ -1,16 +1,13 @@
-"""build_report end to end from a snapshot on disk, through analyze (once analyze is complete)."""
+"""build_report end to end from a snapshot on disk, through the analysis."""
 
 import pandas as pd
-import pytest
 
 import factory
 from imds_audit import snapshot as snap
-from imds_audit.analyze.model import FINDING_COLUMNS
+from imds_audit.model import FINDING_COLUMNS
 
 
 def test_build_report_exports_from_a_snapshot(tmp_path):
-    pytest.importorskip("imds_audit.analyze.privilege")
-    pytest.importorskip("imds_audit.analyze.role_risk")
     from imds_audit.render import build_report
 
     path = snap.write(factory.template_group(name="web", tokens="optional"), tmp_path / "snapshot")
@@ -22,6 +19,6 @@ def test_build_report_exports_from_a_snapshot(tmp_path):
 
 
 def test_format_string_accepted(tmp_path):
-    from imds_audit.render.report import _check_formats
+    from imds_audit.render.writers import check_formats
 
-    assert _check_formats("html, pdf,CSV") == ("html", "pdf", "csv")
+    assert check_formats("html, pdf,CSV") == ("html", "pdf", "csv")

@@ -10,6 +10,7 @@ import pytest
 from factory import A, R, ok_calls
 from imds_audit import snapshot as snap
 from imds_audit.analyze import analyze
+from imds_audit.pipeline import analysed
 
 ADMIN = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 READ = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:Describe*",
@@ -66,7 +67,7 @@ def mixed(base_tokens="required", override_tokens="optional", instances=(), usag
 
 
 def roles(s):
-    return analyze(s).roles.set_index("role_name")
+    return analysed(s).roles.set_index("role_name")
 
 
 def test_an_override_with_another_profile_exposes_its_own_role():
@@ -162,7 +163,8 @@ def test_a_group_with_one_role_has_no_other_roles():
 
 
 def test_the_groups_table_shows_the_other_roles():
-    from imds_audit.present import i18n, tables
+    from imds_audit import i18n
+    from imds_audit.present import tables
 
     g = analyze(mixed(instances=[_instance("i-1", "lt-base", "optional", profile_role="old-role")])).groups
     table = tables.groups_table(g, i18n.Catalogue("en"))

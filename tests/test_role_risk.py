@@ -8,10 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from imds_audit import i18n, pipeline
 from imds_audit.analyze.privilege import TIERS, classify_roles
-from imds_audit.analyze.role_risk import (
-    EXPOSURE_WEIGHT, MAX_NAMES, OUTPUT_COLUMNS, PRIVILEGE_WEIGHT, RISK_MODEL, rank_roles,
-)
+from imds_audit.analyze.role_risk import MAX_NAMES, OUTPUT_COLUMNS, rank_roles
+from imds_audit.findings import Findings
+from imds_audit.model import EXPOSURE_WEIGHT, PRIVILEGE_WEIGHT
+
+
+def rank(groups, privileges, window_days=14):
+    """rank_roles, with the reasons in words as the pipeline puts them in roles.csv."""
+    roles = rank_roles(groups, privileges)
+    return pipeline.roles_in_words(Findings(groups=groups, sources=pd.DataFrame(), roles=roles,
+                                            window_days=window_days)).roles
 
 ACCOUNT = "111122223333"
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Action": "*", "Effect": "Allow", "Resource": "*"}]}
@@ -65,7 +73,7 @@ ESTATE = groups(
 
 @pytest.fixture(scope="module")
 def ranked() -> pd.DataFrame:
-    return rank_roles(ESTATE, PRIVS).set_index("role_name", drop=False)
+    return rank(ESTATE, PRIVS).set_index("role_name", drop=False)
 
 
 def test_admin_exposed_with_imdsv1_active_ranks_first(ranked):
@@ -87,7 +95,7 @@ def test_compliant_only_role_has_no_exposure_and_ranks_below_exposed_ones(ranked
 
 def test_one_row_per_role_used_by_a_group(ranked):
     assert sorted(ranked["role_name"]) == ["batch-read", "ssm-node", "vault-admin", "web-admin"]
-    assert list(ranked.columns) == OUTPUT_COLUMNS
+    assert list(ranked.columns) == OUTPUT_COLUMNS + [f"reason_{lang}" for lang in i18n.languages()]
     assert sorted(ranked["risk_rank"]) == [1, 2, 3, 4]
 
 
@@ -120,7 +128,7 @@ def test_reasons_in_both_languages_give_the_numbers(ranked):
 
 
 def test_window_days_appears_in_the_reasons():
-    out = rank_roles(ESTATE, PRIVS, window_days=30).set_index("role_name")
+    out = rank(ESTATE, PRIVS, window_days=30).set_index("role_name")
     assert "in 30 days" in out.loc["web-admin", "reason_en"]
     assert "過去 30 日間" in out.loc["web-admin", "reason_ja"]
 
@@ -141,7 +149,7 @@ def test_exposure_level_per_case(status, allowing, calls, level):
 
 
 def test_latent_reason_says_no_instance_runs_yet():
-    out = rank_roles(groups(("g", "non_compliant", "batch-read", 0, 0, None)), PRIVS).iloc[0]
+    out = rank(groups(("g", "non_compliant", "batch-read", 0, 0, None)), PRIVS).iloc[0]
     assert "1 group allows IMDSv1 but no running instance does yet" in out["reason_en"]
     assert "IMDSv1 usage unknown" in out["reason_en"]
     assert "1 グループで IMDSv1 が有効" in out["reason_ja"] and "利用状況は不明" in out["reason_ja"]
@@ -157,14 +165,14 @@ def test_calls_unknown_stay_unknown_but_known_ones_are_summed():
 
 
 def test_unknown_groups_are_counted_and_named_in_the_reason():
-    out = rank_roles(groups(("a", "unknown", "web-admin", 1, 0, None),
+    out = rank(groups(("a", "unknown", "web-admin", 1, 0, None),
                             ("b", "non_compliant", "web-admin", 1, 1, 0.0)), PRIVS).iloc[0]
     assert (out["unknown_groups"], out["groups_total"], out["exposed_groups"]) == (1, 2, 1)
-    assert "1 group not assessed" in out["reason_en"] and "1 グループは評価できず" in out["reason_ja"]
+    assert "1 group not assessed" in out["reason_en"] and "1 グループは判定不能" in out["reason_ja"]
 
 
 def test_role_whose_policies_were_not_read_is_unknown_not_none():
-    out = rank_roles(groups(("g", "non_compliant", "mystery", 2, 2, 0.0)), PRIVS).iloc[0]
+    out = rank(groups(("g", "non_compliant", "mystery", 2, 2, 0.0)), PRIVS).iloc[0]
     assert out["privilege_tier"] == "unknown" and out["tier_rank"] == -1
     assert out["risk_score"] == EXPOSURE_WEIGHT["exposed"] * PRIVILEGE_WEIGHT["unknown"] > 0
     assert out["role_arn"] == f"arn:aws:iam::{ACCOUNT}:role/mystery"   # from the group when not in privileges
@@ -199,8 +207,10 @@ def test_model_covers_every_tier_and_level_and_is_ordered():
     assert [EXPOSURE_WEIGHT[k] for k in EXPOSURE_WEIGHT] == sorted(EXPOSURE_WEIGHT.values())
     assert [PRIVILEGE_WEIGHT[t] for t in TIERS] == sorted(PRIVILEGE_WEIGHT[t] for t in TIERS)
     assert EXPOSURE_WEIGHT["none"] == 0 and PRIVILEGE_WEIGHT["none"] == 0
-    for row in RISK_MODEL["exposure"] + RISK_MODEL["privilege"]:
-        assert row["en"] and row["ja"]
+    for lang in i18n.languages():
+        tr = i18n.Catalogue(lang)
+        assert all(tr(f"model.exposure.{level}") for level in EXPOSURE_WEIGHT)
+        assert all(tr(f"model.tier.{tier}") for tier in PRIVILEGE_WEIGHT)
 
 
 def test_aggregates_match_a_plain_groupby_at_scale():
@@ -233,7 +243,7 @@ def test_a_permissions_boundary_lowers_the_risk_and_both_reasons_say_so():
              "document": json.dumps(doc)}
             for kind, name, doc in (("managed", "AdministratorAccess", ADMIN), ("boundary", "ec2-only", EC2_READ))]
     privs = classify_roles(pd.DataFrame(rows).astype("string"))
-    out = rank_roles(groups(("g", "non_compliant", "bounded", 2, 2, 5.0)), privs).iloc[0]
+    out = rank(groups(("g", "non_compliant", "bounded", 2, 2, 5.0)), privs).iloc[0]
     assert out["privilege_tier"] == "read_only" and out["boundary"] == "ec2-only"
     assert "limited by permissions boundary ec2-only" in out["reason_en"]
     assert "権限境界 ec2-only による制限後" in out["reason_ja"]
@@ -244,6 +254,6 @@ def test_admin_except_reads_in_japanese():
     deny_iam = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"},
                                                        {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
     privs = privileges({"almost": ("AlmostAdmin", deny_iam)})
-    out = rank_roles(groups(("g", "non_compliant", "almost", 1, 1, 0.0)), privs).iloc[0]
+    out = rank(groups(("g", "non_compliant", "almost", 1, 1, 0.0)), privs).iloc[0]
     assert out["privilege_tier"] == "admin"
     assert "拒否された操作 を除く全操作が可能" in out["reason_ja"] and "denied actions" not in out["reason_ja"]

@@ -39,7 +39,6 @@ import pytest
 from imds_audit import snapshot as snap
 from imds_audit.analyze import analyze
 from imds_audit.demo import estate
-from imds_audit.remediate import write_bundle
 
 pytestmark = pytest.mark.slow
 
@@ -106,6 +105,15 @@ def collect(out: Path) -> snap.Snapshot:
                            "--quiet"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return snap.read(out)
+
+
+def report(snapshot_path: Path, out: Path, lang: str) -> dict[str, Path]:
+    """The real CLI writes the remediation bundle from the snapshot, as a user would ask for it."""
+    done = subprocess.run([str(VENV_BIN / "imds-audit"), "report", str(snapshot_path), "--out", str(out),
+                           "--format", "remediation", "--lang", lang], capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 3, 4), done.stderr  # the exit code states the findings
+    root = out / "remediation"
+    return {str(p.relative_to(root)): p for p in root.rglob("*") if p.is_file()}
 
 
 def judge(s):
@@ -183,7 +191,7 @@ def test_roundtrip_remediate_apply_makes_noncompliant_groups_compliant(moto_serv
     assert non_compliant - with_instances == {("us-east-1", n) for n, cap in EXTRA.items() if cap == 0}
 
     # 2. the bundle
-    written = write_bundle(groups, sources, before["launch_configurations"], tmp_path / "report", lang="en")
+    written = report(before.path, tmp_path / "report", "en")
     script = written["remediate.sh"]
     bindir, log = tmp_path / "standin", tmp_path / "standin.log"
     write_standin(bindir, log)
@@ -246,12 +254,12 @@ def test_roundtrip_remediate_apply_makes_noncompliant_groups_compliant(moto_serv
 
     # 6. the Japanese bundle for the same first audit (in this test: a second estate and audit would double
     # the runtime)
-    check_japanese_bundle(groups, sources, before["launch_configurations"], tmp_path / "report-ja")
+    check_japanese_bundle(before.path, groups, tmp_path / "report-ja")
 
 
-def check_japanese_bundle(groups, sources, launch_configurations, out_dir: Path) -> None:
+def check_japanese_bundle(snapshot_path: Path, groups, out_dir: Path) -> None:
     """Smoke check of the Japanese bundle: the real group names and the console's Japanese labels."""
-    written = write_bundle(groups, sources, launch_configurations, out_dir, lang="ja")
+    written = report(snapshot_path, out_dir, "ja")
     text = Path(written["console.ja.md"]).read_text(encoding="utf-8")
     names = set(groups.loc[groups["status"] == "non_compliant", "asg_name"])
     assert {"web-canary", "rt-pinned-v1", "legacy-lc-optional", "ap-admin"} <= names
@@ -259,8 +267,8 @@ def check_japanese_bundle(groups, sources, launch_configurations, out_dir: Path)
         assert f"`{name}`" in text, name
     for name in set(groups["asg_name"]) - names:     # compliant and unknown groups get no fix
         assert f"`{name}`" not in text, name
-    for label in ("「V2 (トークン必須)」", "「HTTP エンドポイント」", "「有効」", "「高度な詳細」",
-                  "「インスタンスのリフレッシュ」", "「起動テンプレートにコピー」", "「デフォルトバージョンを設定」"):
+    for label in ("「V2 のみ (トークンは必須)」", "「メタデータへのアクセス」", "「有効」", "「高度な詳細」",
+                  "「インスタンスの更新」", "「起動テンプレートにコピー」", "「デフォルトバージョンを設定」"):
         assert label in text, label
     script = Path(written["remediate.sh"]).read_text(encoding="utf-8")
     assert "ドライラン" in script and "rt-pinned-v1" in script

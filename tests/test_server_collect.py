@@ -8,6 +8,7 @@ import boto3
 
 from imds_audit import snapshot as snap
 from imds_audit.analyze import verdict
+from imds_audit.i18n import reasons
 from imds_audit.demo import estate
 
 
@@ -20,7 +21,9 @@ def test_collect_verb_against_moto_server(moto_server, tmp_path, monkeypatch):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     s = snap.read(out)
-    groups = verdict.group_status(s["auto_scaling_groups"], verdict.resolve_sources(s))
+    sources = verdict.resolve_sources(s)
+    groups = verdict.group_status(s["auto_scaling_groups"], sources)
+    groups["reason"] = reasons.group_reasons(groups, sources, "en")
     got = dict(zip(groups["asg_name"], groups["status"], strict=True))
     truth = {g.name: g.expect for g in estate.GROUPS
              if g.account == "core" and g.region in ("us-east-1", "eu-west-1")}

@@ -1,4 +1,5 @@
-"""Each rule of the verdict (DESIGN.md §4), tested on snapshot data from the case it covers."""
+"""Each rule of the verdict (DESIGN.md §4), tested on snapshot data from the case it covers: the status,
+the reason code the analysis emits, and that code in words (the catalogue's English)."""
 
 import pandas as pd
 import pytest
@@ -6,11 +7,13 @@ import pytest
 from factory import A, R, ok_calls, template_group
 from imds_audit import snapshot as snap
 from imds_audit.analyze import verdict
+from imds_audit.i18n import reasons
 
 
 def judge(s):
     sources = verdict.resolve_sources(s)
     groups = verdict.group_status(s["auto_scaling_groups"], sources)
+    groups = groups.assign(reason=reasons.group_reasons(groups, sources, "en"))
     return groups.set_index("asg_name"), sources
 
 
@@ -97,6 +100,7 @@ def test_missing_version_record_is_unknown_with_reason():
     s = template_group(version="7", versions={1: ("required", None, None)})
     groups, _ = judge(s)
     assert groups.loc["g", "status"] == "unknown"
+    assert groups.loc["g", "reason_code"] == "record_not_read"
     assert "not read" in groups.loc["g", "reason"]
 
 
@@ -104,8 +108,10 @@ def test_unreadable_defaults_make_a_silent_template_unknown():
     calls = ok_calls(apis=("DescribeImages",)) + ok_calls(apis=("GetInstanceMetadataDefaults",),
                                                           outcome="access_denied")
     s = template_group(calls=calls)
-    groups, _ = judge(s)
+    groups, sources = judge(s)
     assert groups.loc["g", "status"] == "unknown"
+    assert groups.loc["g", "reason_code"] == "defaults_not_read"
+    assert sources.loc[0, "reason_api"] == "GetInstanceMetadataDefaults"
     assert "account-level IMDS defaults could not be read" in groups.loc["g", "reason"]
 
 
@@ -121,6 +127,7 @@ def test_ssm_resolved_ami_cannot_decide():
     s = template_group(image_id="resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")
     groups, _ = judge(s)
     assert groups.loc["g", "status"] == "unknown"
+    assert groups.loc["g", "reason_code"] == "ami_from_ssm"
     assert "SSM" in groups.loc["g", "reason"]
 
 

@@ -1,4 +1,8 @@
-"""The command line (DESIGN.md §8). One function per verb, no logic of its own."""
+"""The command line (DESIGN.md §8). One function per verb, no logic of its own.
+
+Heavy libraries (pandas, boto3, plotly, the renderers) are imported inside the verbs that need them,
+so that ``imds-audit --help`` starts at once.
+"""
 
 from __future__ import annotations
 
@@ -7,64 +11,53 @@ from typing import Optional
 
 import typer
 
-from imds_audit import snapshot as snap
-
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Audit EC2 Auto Scaling groups for IMDSv2-only enforcement.")
 
-FORMATS = ("html", "pdf", "csv", "xlsx", "json")
+DEFAULT_FORMATS = "html,pdf,csv,xlsx,json,remediation"
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 2) -> None:
     typer.secho(f"imds-audit: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(2)
+    raise typer.Exit(code)
 
 
 def _formats(value: str) -> tuple[str, ...]:
-    chosen = tuple(f.strip().lower() for f in value.split(",") if f.strip())
-    unknown = [f for f in chosen if f not in FORMATS]
-    if unknown:
-        _fail(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    return chosen
+    from imds_audit.render.writers import FormatError, check_formats
+
+    try:
+        return check_formats(value)
+    except FormatError as exc:
+        _fail(str(exc))
 
 
 def _lang(value: str) -> str:
-    if value not in ("en", "ja"):
-        _fail(f"--lang must be en or ja, not {value!r}")
+    from imds_audit.i18n import languages
+
+    if value not in languages():
+        _fail(f"--lang must be one of {', '.join(languages())}, not {value!r}")
     return value
 
 
 def _collect(profile: list[str] | None, regions: str | None, org_role: str | None, accounts: str | None,
              window_days: int, quiet: bool, out: Path) -> Path:
-    from imds_audit.collect import accounts as acc
-    from imds_audit.collect.run import Options, collect
+    from imds_audit.collect.audit import CollectError, collect_estate
 
-    region_list = [r.strip() for r in (regions or "").split(",") if r.strip()] or None
-    targets, who, failures = acc.from_profiles(profile or [None])
-    if org_role:
-        if not targets:
-            _fail("cannot reach AWS with the given credentials: " + "; ".join(
-                f["message"] for f in failures))
-        org_targets, org_failures = acc.from_organization(targets[0].session, org_role, accounts)
-        targets, failures = org_targets, failures + org_failures
-    elif accounts:
-        include, exclude = acc.parse_accounts(accounts)
-        targets = [t for t in targets if (not include or t.account_id in include)
-                   and t.account_id not in exclude]
-    if not targets:
-        _fail("no account could be reached: " + "; ".join(
-            f"{f['account_id']}: {f['message']}" for f in failures) if failures else "no account selected")
-    result = collect(targets, Options(regions=region_list, window_days=window_days, quiet=quiet),
-                     collected_by=who, failed_accounts=failures)
-    path = snap.write(result, out)
+    try:
+        result = collect_estate(profiles=profile or [None], regions=regions, org_role=org_role,
+                                accounts=accounts, window_days=window_days, quiet=quiet, out=out)
+    except CollectError as exc:
+        _fail(str(exc))
     missed = sum(1 for c in result.api_calls if c["outcome"] != "ok")
-    typer.echo(f"snapshot written to {path} ({len(result['auto_scaling_groups'])} groups; "
+    typer.echo(f"snapshot written to {result.path} ({len(result['auto_scaling_groups'])} groups; "
                f"{missed} API outcomes not ok, see the report's 'not assessed' section)")
-    return path
+    return result.path
 
 
 def _history(history: Path | None) -> list[Path]:
-    """The snapshots under a history folder (each subfolder with a manifest), validated."""
+    """The snapshots under a history folder (each subfolder with a manifest)."""
+    from imds_audit import snapshot as snap
+
     if history is None:
         return []
     if not history.is_dir():
@@ -77,26 +70,22 @@ def _history(history: Path | None) -> list[Path]:
 
 def _report(snapshot_path: Path, out: Path, formats: tuple[str, ...], lang: str, previous: Path | None,
             client: str | None, engagement: str | None, history: Path | None = None) -> None:
-    earlier = _history(history)
-    try:
-        snap.read(snapshot_path)  # refuse a damaged or foreign snapshot before any work
-        for path in ([previous] if previous is not None else []) + earlier:
-            snap.read(path)
-    except snap.SnapshotError as exc:
-        _fail(str(exc))
+    from imds_audit import snapshot as snap
+    from imds_audit.artifact import ArtifactError
+    from imds_audit.render.output import OutputError, check
     from imds_audit.render.report import build_report
     from imds_audit.render.static_charts import ChartExportError
 
     try:
+        check(out)
         written = build_report(snapshot_path, out, formats=formats, lang=lang, previous=previous,
-                               client=client, engagement=engagement, history=earlier)
-    except snap.SnapshotError as exc:
+                               client=client, engagement=engagement, history=_history(history))
+    except (snap.SnapshotError, ArtifactError, OutputError) as exc:
         _fail(str(exc))
     except ChartExportError as exc:  # the machine's browser, not the input: an unexpected failure
-        typer.secho(f"imds-audit: the PDF's charts could not be drawn: {exc}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(1) from None
+        _fail(f"the PDF's charts could not be drawn: {exc}", code=1)
     for name, path in written.items():
-        typer.echo(f"{name:>12}: {path}")
+        typer.echo(f"{name:>14}: {path}")
 
 
 ProfileOpt = typer.Option(None, "--profile", help="AWS profile; repeat for several accounts")
@@ -105,7 +94,8 @@ OrgRoleOpt = typer.Option(None, "--org-role", help="role to assume in each activ
 AccountsOpt = typer.Option(None, "--accounts", help="111,222 to include only those; !333 to exclude")
 WindowOpt = typer.Option(14, "--window-days", min=1, max=455, help="IMDSv1 usage window (CloudWatch)")
 QuietOpt = typer.Option(False, "--quiet", help="no progress display")
-FormatOpt = typer.Option("html,pdf,csv,xlsx,json", "--format", help="comma-separated: " + ",".join(FORMATS))
+FormatOpt = typer.Option(DEFAULT_FORMATS, "--format",
+                         help="comma-separated: html,pdf,csv,xlsx,json,remediation")
 LangOpt = typer.Option("en", "--lang", help="en or ja")
 PreviousOpt = typer.Option(None, "--previous", help="an earlier snapshot, for the trend")
 ClientOpt = typer.Option(None, "--client", help="client name for the report cover")
@@ -158,8 +148,14 @@ def run(out: Path = typer.Option(..., "--out", help="report directory; the snaps
         lang: str = LangOpt, previous: Optional[Path] = PreviousOpt, client: Optional[str] = ClientOpt,
         engagement: Optional[str] = EngagementOpt, history: Optional[Path] = HistoryOpt) -> None:
     """Collect, then report; the snapshot is kept in OUT/snapshot as evidence."""
+    from imds_audit.render.output import OutputError, check
+
     fmt, language = _formats(formats), _lang(lang)
     _history(history)
+    try:
+        check(out)
+    except OutputError as exc:
+        _fail(str(exc))
     path = _collect(profile, regions, org_role, accounts, window_days, quiet, Path(out) / "snapshot")
     _report(path, out, fmt, language, previous, client, engagement, history)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from imds_audit.analyze import hop_limit, instances, roles_of_groups, verdict
-from imds_audit.analyze.model import FINDING_COLUMNS, SOURCE_COLUMNS, Findings
+from imds_audit.findings import Findings
+from imds_audit.model import FINDING_COLUMNS, GROUP, REGION, SOURCE_COLUMNS, TIER_RANK, api_read
 
 __all__ = ["analyze", "Findings", "FINDING_COLUMNS", "SOURCE_COLUMNS"]
 
-KEY = ["account_id", "region"]
 
 
 def launch_failure(groups: pd.DataFrame, sources: pd.DataFrame) -> pd.Series:
@@ -18,8 +18,8 @@ def launch_failure(groups: pd.DataFrame, sources: pd.DataFrame) -> pd.Series:
     group cannot scale out. An availability finding, not only a security one."""
     enforced = sources["http_tokens_enforced"].eq("enabled").fillna(False)
     failing = sources[enforced & sources["http_tokens"].eq("optional").fillna(False)]
-    keys = failing[KEY + ["asg_name"]].drop_duplicates().assign(_f=True)
-    merged = groups[KEY + ["asg_name"]].merge(keys, on=KEY + ["asg_name"], how="left")
+    keys = failing[GROUP].drop_duplicates().assign(_f=True)
+    merged = groups[GROUP].merge(keys, on=GROUP, how="left")
     return pd.Series(merged["_f"].fillna(False).astype(bool).to_numpy(), index=groups.index)
 
 
@@ -33,33 +33,25 @@ def describe_source(groups: pd.DataFrame, sources: pd.DataFrame) -> pd.Series:
     label = lt.where(sources["source_kind"].eq("launch_template"),
                      "LC " + sources["launch_configuration_name"].fillna("?"))
     label = label.where(~sources["position"].str.startswith("override"), "override " + label)
-    labelled = sources[KEY + ["asg_name"]].assign(_label=label)
+    labelled = sources[GROUP].assign(_label=label)
     # Most groups have one source: only the others need a (slow, per-group Python) join.
-    several = labelled.duplicated(KEY + ["asg_name"], keep=False)
-    joined = labelled[several].groupby(KEY + ["asg_name"], sort=False)["_label"].agg("; ".join).reset_index()
+    several = labelled.duplicated(GROUP, keep=False)
+    joined = labelled[several].groupby(GROUP, sort=False)["_label"].agg("; ".join).reset_index()
     labelled = pd.concat([labelled[~several], joined], ignore_index=True)
-    merged = groups[KEY + ["asg_name"]].merge(labelled, on=KEY + ["asg_name"], how="left")
+    merged = groups[GROUP].merge(labelled, on=GROUP, how="left")
     return pd.Series(merged["_label"].fillna("none").to_numpy(), index=groups.index, dtype="string")
-
-
-def _iam_read(calls: pd.DataFrame, groups: pd.DataFrame) -> pd.Series:
-    """Was the IAM walk of each group's account read successfully?"""
-    ok = calls[(calls["api"] == "GetAccountAuthorizationDetails") & (calls["outcome"] == "ok")]
-    return groups["account_id"].isin(set(ok["account_id"]))
 
 
 def _worst_tier(groups: pd.DataFrame, pairs: pd.DataFrame, privileges: pd.DataFrame) -> pd.Series:
     """A group's risk tier is its base role's, raised to the worst role the group exposes: an override
     (or a running instance) that allows IMDSv1 with a more privileged role than the base's."""
-    from imds_audit.analyze.privilege import TIER_RANK
-
     exposed = pairs[pairs["status"].eq("non_compliant").fillna(False)
                     | pairs["instances_allowing_imdsv1"].fillna(0).gt(0)]
     ranked = exposed.merge(privileges[["account_id", "role_name", "privilege_tier", "tier_rank"]].rename(
         columns={"role_name": "iam_role"}), on=["account_id", "iam_role"], how="inner")
     worst = ranked.sort_values("tier_rank", ascending=False, kind="stable").drop_duplicates(
-        KEY + ["asg_name"])[KEY + ["asg_name", "privilege_tier", "tier_rank"]]
-    merged = groups[KEY + ["asg_name", "risk_tier"]].merge(worst, on=KEY + ["asg_name"], how="left")
+        GROUP)[REGION + ["asg_name", "privilege_tier", "tier_rank"]]
+    merged = groups[REGION + ["asg_name", "risk_tier"]].merge(worst, on=GROUP, how="left")
     own = merged["risk_tier"].map(TIER_RANK).astype("Float64")  # unknown / no_role: no rank
     higher = merged["tier_rank"].astype("Float64").gt(own.fillna(-1)).fillna(False).astype(bool)
     # an unknown tier (the base role's policies not read) stays unknown: another role does not settle it
@@ -73,17 +65,16 @@ def not_assessed(snapshot) -> pd.DataFrame:
     return calls[calls["outcome"] != "ok"].reset_index(drop=True)
 
 
-def analyze(snapshot, window_days: int | None = None) -> Findings:
-    """All findings of a snapshot."""
+def analyze(snapshot) -> Findings:
+    """All findings of a snapshot, as codes and facts (the words are the catalogues')."""
     from imds_audit.analyze import privilege, role_risk
 
-    window = window_days or int(snapshot.settings.get("usage_window_days", 14))
     calls = snapshot.calls
     sources = verdict.resolve_sources(snapshot)
     groups = verdict.group_status(snapshot["auto_scaling_groups"], sources)
     groups["launch_source"] = describe_source(groups, sources)
     groups = groups.merge(roles_of_groups.group_roles(sources, snapshot["instance_profiles"]),
-                          on=KEY + ["asg_name"], how="left")
+                          on=GROUP, how="left")
     live = instances.instance_state(snapshot["instances"], sources, snapshot["imdsv1_usage"])
     groups = instances.attach(groups, live, calls)
     containers = hop_limit.container_nodes(groups, snapshot["role_policies"], snapshot["images"], sources)
@@ -93,18 +84,20 @@ def analyze(snapshot, window_days: int | None = None) -> Findings:
     privileges = privilege.classify_roles(snapshot["role_policies"])
     # Every role a group's sources or running instances carry (an override may name another profile).
     pairs = roles_of_groups.role_pairs(groups, sources, snapshot["instance_profiles"], live)
-    roles = role_risk.rank_roles(pairs, privileges, window_days=window)
+    roles = role_risk.rank_roles(pairs, privileges)
     tiers = privileges[["account_id", "role_name", "privilege_tier"]].rename(
         columns={"role_name": "iam_role", "privilege_tier": "risk_tier"})
     groups = groups.merge(tiers, on=["account_id", "iam_role"], how="left")
     # A role whose policies were not read has an unknown tier. No role behind the profile exposes no
     # credentials, but only if IAM was read in that account; otherwise the role is unknown.
-    iam_read = _iam_read(calls, groups)
+    iam_read = api_read(calls, "GetAccountAuthorizationDetails", groups, key=["account_id"])
     no_profile = groups["iam_instance_profile"].isna()
     groups["risk_tier"] = groups["risk_tier"].astype("string").fillna("unknown").mask(
         groups["iam_role"].isna() & (iam_read | no_profile), "no_role")
     groups["risk_tier"] = _worst_tier(groups, pairs, privileges)
     groups["other_iam_roles"] = roles_of_groups.other_roles(groups, pairs)
-    groups = groups[FINDING_COLUMNS].sort_values(
+    # the reasons in words are the catalogues' (pipeline.reasons); the analysis gives their codes
+    groups = groups.reindex(columns=FINDING_COLUMNS).sort_values(
         ["account_id", "region", "asg_name"], kind="stable", ignore_index=True)
-    return Findings(groups=groups, sources=sources, roles=roles, not_assessed=not_assessed(snapshot))
+    return Findings(groups=groups, sources=sources, roles=roles, not_assessed=not_assessed(snapshot),
+                    window_days=int(snapshot.settings.get("usage_window_days", 14)))

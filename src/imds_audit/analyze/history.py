@@ -6,21 +6,14 @@ import numpy as np
 import pandas as pd
 
 from imds_audit.analyze.coverage import coverage
+from imds_audit.model import CHANGES, DIFF_COLUMNS, GROUP, ROLE
 
-GROUP_KEY = ["account_id", "region", "asg_name"]
-ROLE_KEY = ["account_id", "role_name"]
-
-# change categories of diff.csv, in the order a reader wants them
-CHANGES = ("newly_non_compliant", "newly_compliant", "new_group", "removed_group", "newly_unknown",
-           "now_assessed", "unchanged")
-DIFF_COLUMNS = GROUP_KEY + ["change", "status_before", "status_after", "risk_tier", "iam_role",
-                            "instances_allowing_imdsv1_before", "instances_allowing_imdsv1_after"]
 
 
 def diff_groups(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     """One row per group present in either snapshot, with what changed (CHANGES)."""
-    cols = GROUP_KEY + ["status", "instances_allowing_imdsv1", "risk_tier", "iam_role"]
-    merged = previous[cols].merge(current[cols], on=GROUP_KEY, how="outer", suffixes=("_before", "_after"),
+    cols = GROUP + ["status", "instances_allowing_imdsv1", "risk_tier", "iam_role"]
+    merged = previous[cols].merge(current[cols], on=GROUP, how="outer", suffixes=("_before", "_after"),
                                   indicator=True)
     before, after = merged["status_before"], merged["status_after"]
     conds = [
@@ -37,14 +30,14 @@ def diff_groups(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     merged["risk_tier"] = merged["risk_tier_after"].fillna(merged["risk_tier_before"])
     merged["iam_role"] = merged["iam_role_after"].fillna(merged["iam_role_before"])
     order = {c: i for i, c in enumerate(CHANGES)}
-    merged = merged.assign(_o=merged["change"].map(order)).sort_values(["_o"] + GROUP_KEY, kind="stable")
+    merged = merged.assign(_o=merged["change"].map(order)).sort_values(["_o"] + GROUP, kind="stable")
     return merged[DIFF_COLUMNS].reset_index(drop=True)
 
 
 def diff_roles(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     """Roles whose exposure changed: exposure level, exposed groups or exposed instances."""
-    cols = ROLE_KEY + ["privilege_tier", "exposure_level", "exposed_groups", "exposed_instances"]
-    merged = previous[cols].merge(current[cols], on=ROLE_KEY, how="outer", suffixes=("_before", "_after"))
+    cols = ROLE + ["privilege_tier", "exposure_level", "exposed_groups", "exposed_instances"]
+    merged = previous[cols].merge(current[cols], on=ROLE, how="outer", suffixes=("_before", "_after"))
     for c in ("exposed_groups", "exposed_instances"):
         for side in ("_before", "_after"):
             merged[c + side] = merged[c + side].fillna(0).astype(int)
@@ -58,7 +51,7 @@ def diff_roles(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     out["direction"] = np.where(out["exposed_instances_after"] + out["exposed_groups_after"]
                                 > out["exposed_instances_before"] + out["exposed_groups_before"],
                                 "worse", "better")
-    return out[ROLE_KEY + ["privilege_tier", "direction", "exposure_level_before", "exposure_level_after",
+    return out[ROLE + ["privilege_tier", "direction", "exposure_level_before", "exposure_level_after",
                            "exposed_groups_before", "exposed_groups_after", "exposed_instances_before",
                            "exposed_instances_after"]].reset_index(drop=True)
 

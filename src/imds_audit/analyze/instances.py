@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-KEY = ["account_id", "region"]
+from imds_audit.model import REGION, api_read
+
 API_USAGE = "GetMetricData"
 LIVE_STATES = ("pending", "running", "stopping", "stopped")
 
@@ -18,16 +19,16 @@ def instance_state(instances: pd.DataFrame, sources: pd.DataFrame, usage: pd.Dat
     live["allows_imdsv1"] = (live["http_tokens"].eq("optional").fillna(False)
                              & ~live["http_endpoint"].eq("disabled").fillna(False))
     current = sources[sources["position"].isin(["single", "base"])][
-        KEY + ["asg_name", "source_kind", "launch_template_id", "version_resolved",
-               "launch_configuration_name"]].drop_duplicates(KEY + ["asg_name"])
+        REGION + ["asg_name", "source_kind", "launch_template_id", "version_resolved",
+               "launch_configuration_name"]].drop_duplicates(REGION + ["asg_name"])
     current = current.rename(columns={"launch_template_id": "_lt", "version_resolved": "_ver",
                                       "launch_configuration_name": "_lc"})
-    live = live.merge(current, on=KEY + ["asg_name"], how="left")
+    live = live.merge(current, on=REGION + ["asg_name"], how="left")
     ver = pd.to_numeric(live["launch_template_version"], errors="coerce")
     by_template = live["launch_template_id"].notna()
     mixed = sources.assign(_mixed=sources["position"].str.startswith("override").fillna(False)).groupby(
-        KEY + ["asg_name"], as_index=False)["_mixed"].any()
-    live = live.merge(mixed, on=KEY + ["asg_name"], how="left")
+        REGION + ["asg_name"], as_index=False)["_mixed"].any()
+    live = live.merge(mixed, on=REGION + ["asg_name"], how="left")
     # An instance launched from another template version (or another source) than the group's current
     # one keeps its old settings until it is replaced. Overrides of a mixed policy may legitimately
     # launch from other templates, so only a version change of the same template counts there.
@@ -36,8 +37,8 @@ def instance_state(instances: pd.DataFrame, sources: pd.DataFrame, usage: pd.Dat
     outdated_lt &= ~(live["_mixed"].fillna(False) & live["launch_template_id"].ne(live["_lt"]).fillna(False))
     outdated_lc = ~by_template & live["launch_configuration_name"].ne(live["_lc"]).fillna(True)
     live["outdated"] = (outdated_lt | outdated_lc).astype(bool)
-    calls = usage.groupby(KEY + ["instance_id"], as_index=False)["metadata_no_token"].sum()
-    live = live.merge(calls, on=KEY + ["instance_id"], how="left")
+    calls = usage.groupby(REGION + ["instance_id"], as_index=False)["metadata_no_token"].sum()
+    live = live.merge(calls, on=REGION + ["instance_id"], how="left")
     return live
 
 
@@ -46,8 +47,8 @@ def per_group(live: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     the instance ids still calling IMDSv1."""
     calling = live[live["metadata_no_token"].fillna(0) > 0]
     callers = calling.sort_values("metadata_no_token", ascending=False).groupby(
-        KEY + ["asg_name"])["instance_id"].agg(" ".join).rename("imdsv1_callers")
-    agg = live.groupby(KEY + ["asg_name"]).agg(
+        REGION + ["asg_name"])["instance_id"].agg(" ".join).rename("imdsv1_callers")
+    agg = live.groupby(REGION + ["asg_name"]).agg(
         instances=("instance_id", "size"),
         instances_allowing_imdsv1=("allows_imdsv1", "sum"),
         instances_outdated=("outdated", "sum"),
@@ -56,22 +57,13 @@ def per_group(live: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     return agg
 
 
-def usage_read(calls: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
-    """Was IMDSv1 usage (CloudWatch MetadataNoToken) read in each row's account and region?"""
-    if calls.empty:
-        return pd.Series(False, index=frame.index)
-    ok = calls[(calls["api"] == API_USAGE) & (calls["outcome"] == "ok")][KEY].drop_duplicates()
-    merged = frame[KEY].merge(ok.assign(_ok=True), on=KEY, how="left")
-    return pd.Series(merged["_ok"].fillna(False).astype(bool).to_numpy(), index=frame.index)
-
-
 def attach(groups: pd.DataFrame, live: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     """Add instance counts, drift and readiness to the group findings."""
     counts = per_group(live, calls)
-    out = groups.merge(counts, on=KEY + ["asg_name"], how="left")
+    out = groups.merge(counts, on=REGION + ["asg_name"], how="left")
     for col in ["instances", "instances_allowing_imdsv1", "instances_outdated"]:
         out[col] = out[col].fillna(0).astype(int)
-    read = usage_read(calls, out)
+    read = api_read(calls, API_USAGE, out)
     out["imdsv1_calls"] = out["imdsv1_calls"].astype("Float64").where(read, pd.NA).fillna(
         pd.Series(np.where(read, 0.0, np.nan), index=out.index).astype("Float64"))
     out["imdsv1_callers"] = out["imdsv1_callers"].astype("string").fillna("")

@@ -47,14 +47,13 @@ from pathlib import Path
 
 import pandas as pd
 
-TIERS = ("none", "read_only", "write", "data_access", "resource_exposure",
-         "credentials_exposure", "privilege_escalation", "admin")
-TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
+from imds_audit.model import TIER_RANK, TIERS  # noqa: F401 -- TIERS: the tiers this module assigns
+
 BOUNDARY = "boundary"  # role_policies.policy_kind of a permissions boundary
 
 OUTPUT_COLUMNS = ["account_id", "role_name", "role_arn", "privilege_tier", "tier_rank", "policies",
-                  "admin", "notable_actions", "denied", "conditional", "reason", "tier_policies",
-                  "boundary", "boundary_limits"]
+                  "admin", "notable_actions", "denied", "conditional", "tier_rule", "tier_params",
+                  "tier_notes", "conditional_only", "tier_policies", "boundary", "boundary_limits"]
 
 # How many actions / patterns a summary names before it says "(+N more)".
 _SHOW = 6
@@ -277,9 +276,18 @@ class _Verdict:
     notable: str
     denied: str
     conditional: str
-    reason: str
+    rule: str                      # which rule set the tier (privilege.rule.<rule> in the catalogues)
+    params: dict                   # the rule's facts: policies, actions, exclusions (JSON-ready)
+    notes: tuple                   # (code, params) facts beside the tier (privilege.note.<code>)
     tier_policies: str
     boundary_limits: bool = False  # the permissions boundary removed something the policies allow
+    conditional_only: bool = False  # every statement that set the tier has a Condition
+
+
+def _capped(names, n: int) -> dict:
+    """A list as a rule's parameter: the first ``n`` names and how many more there are."""
+    names = list(names)
+    return {"items": names[:n], "more": max(0, len(names) - n)}
 
 
 def _names(actions) -> list[str]:
@@ -312,7 +320,7 @@ def _boundary(boundaries: tuple[tuple[str, str | None], ...], notes: list[str]) 
         parsed, ok = _statements(name, document) if document else ((), False)
         if not ok:
             # Not applying an unread boundary overstates the tier; applying nothing is the safe side.
-            notes.append(f"permissions boundary {name} not read: not applied")
+            notes.append(("boundary_unread", {"boundary": name}))
             return None
         statements.extend(parsed)
     removed = frozenset().union(*(s.actions for s in statements
@@ -346,29 +354,28 @@ def _classify(policies: tuple[tuple[str, str], ...],
 
     denied = "; ".join(_describe(s) for s in denies)
     conditional = "; ".join(_describe(s) for s in allows if s.condition_keys)
-    notes = []
+    notes: list[tuple] = []
     if unreadable:
-        notes.append(f"could not read {', '.join(unreadable)}")
+        notes.append(("unreadable", {"policies": unreadable}))
     if removed & frozenset().union(*(s.actions for s in allows)):
-        notes.append("some allowed actions are denied")
+        notes.append(("some_denied", {}))
     # A permissions boundary: an action counts only if the boundary allows it too.
     cap = _boundary(boundaries, notes)
     limited = cap is not None and bool(allowed - cap.allowed or allowed_star - cap.allowed_star)
     if cap is not None:
         allowed, allowed_star = allowed & cap.allowed, allowed_star & cap.allowed_star
     if limited:
-        notes.append(f"limited by permissions boundary {cap.names}")
+        notes.append(("boundary_limits", {"boundary": cap.names}))
 
-    def verdict(tier, driving, reason, drivers, sources=None):
+    def verdict(tier, driving, rule, params, drivers, sources=None):
         # The statements that set the tier: the given ones, else every Allow granting a driving action.
         sources = sources if sources is not None else [s for s in allows if s.actions & drivers]
         pols = list(dict.fromkeys(s.policy for s in sources))
-        if sources and all(s.condition_keys for s in sources):
-            reason += " (only under conditions)"
-        text = "; ".join([reason] + notes)
         return _Verdict(tier=tier, admin=tier == "admin", notable=driving, denied=denied,
-                        conditional=conditional, reason=text, tier_policies="; ".join(pols),
-                        boundary_limits=limited)
+                        conditional=conditional, rule=rule,
+                        params={"policies": _capped(pols, 3), **params}, notes=tuple(notes),
+                        tier_policies="; ".join(pols), boundary_limits=limited,
+                        conditional_only=bool(sources) and all(s.condition_keys for s in sources))
 
     cats = categories()
     everything = universe()
@@ -379,19 +386,17 @@ def _classify(policies: tuple[tuple[str, str], ...],
         s = broad[0]
         cut = removed or (limited and cap is not None and everything - cap.allowed_star)
         if s.everything and not cut:
-            return verdict("admin", "*", f"{s.policy} grants * on *", s.actions, broad)
-        excluded = _few(s.patterns, 4) if s.not_action else ""
-        if removed:
-            excluded = ", ".join(x for x in (excluded, "denied actions") if x)
-        if cut and not removed:
-            excluded = ", ".join(x for x in (excluded, "actions outside the permissions boundary") if x)
-        return verdict("admin", f"* except {excluded}",
-                       f"{s.policy} grants every action except {excluded} on *", s.actions, broad)
+            return verdict("admin", "*", "admin_all", {"policy": s.policy}, s.actions, broad)
+        # what is excluded: the NotAction patterns, actions a Deny removes, or what the boundary caps
+        patterns = list(s.patterns) if s.not_action else []
+        cuts = ["denied"] if removed else ["outside_boundary"] if cut else []
+        excluded = ", ".join(([_few(patterns, 4)] if patterns else [])
+                             + [_CUT_WORDS[c] for c in cuts])
+        return verdict("admin", f"* except {excluded}", "admin_except",
+                       {"policy": s.policy, "patterns": _capped(patterns, 4), "cuts": cuts}, s.actions, broad)
     # admin (2): every IAM permissions-management action on "*" lets the role grant itself anything.
     if cats.iam_permissions_management <= allowed_star:
-        return verdict("admin", "iam:*",
-                       f"{_by(allows, cats.iam_permissions_management)} grants all IAM permissions management "
-                       "on * (can grant itself anything)", cats.iam_permissions_management)
+        return verdict("admin", "iam:*", "admin_iam", {}, cats.iam_permissions_management)
 
     # privilege escalation: the library's list, with the PassRole pairs only as pairs.
     esc = allowed & cats.privilege_escalation
@@ -400,49 +405,46 @@ def _classify(policies: tuple[tuple[str, str], ...],
     if esc:
         pair = allowed & cats.needs_passrole if _PASSROLE in esc else frozenset()
         if pair:
-            head = f"iam:PassRole with {_few(_names(pair), 3)}"
             rest = _names(esc - pair - {_PASSROLE})
-            what = head + (f"; {_few(rest, 3)}" if rest else "")
-        else:
-            what = _few(_names(esc))
-        return verdict("privilege_escalation", "; ".join(_cap(_names(esc))),
-                       f"{_by(allows, esc)} allows privilege escalation: {what}", esc)
+            return verdict("privilege_escalation", "; ".join(_cap(_names(esc))),
+                           "passrole_escalation_and" if rest else "passrole_escalation",
+                           {"pair": _capped(_names(pair), 3), "actions": _capped(rest, 3)}, esc)
+        return verdict("privilege_escalation", "; ".join(_cap(_names(esc))), "escalation",
+                       {"actions": _capped(_names(esc), _SHOW)}, esc)
 
     # the remaining tiers: the first category any allowed action falls in, worst first.
     unknown = allowed - everything
-    for tier, members, phrase in (
-        ("credentials_exposure", cats.credentials_exposure, "can obtain credentials"),
-        ("resource_exposure", cats.resource_exposure, "can change permissions or resource policies"),
-        ("data_access", cats.data_access, "can read data"),
+    for tier, members in (
+        ("credentials_exposure", cats.credentials_exposure),
+        ("resource_exposure", cats.resource_exposure),
+        ("data_access", cats.data_access),
         # An action the database does not know is counted as a write rather than ignored.
-        ("write", cats.write, "can modify resources"),
-        ("read_only", cats.read_only, "has read-only access"),
+        ("write", cats.write),
+        ("read_only", cats.read_only),
     ):
         hit = allowed & members
         if tier == "write":
             hit = hit | unknown  # (a union with the small set: `cats.write | unknown` would copy 11k names)
         if hit:
-            return verdict(tier, "; ".join(_cap(_names(hit))),
-                           f"{_by(allows, hit)} {phrase}: {_few(_names(hit), 4)}", hit)
+            return verdict(tier, "; ".join(_cap(_names(hit))), tier, {"actions": _capped(_names(hit), 4)}, hit)
 
     if not policies:
-        base = "no policies"
+        rule = "no_policies"
     elif allows and not allowed:
-        base = ("nothing allowed is within the permissions boundary" if limited and not removed
-                else "every allowed action is denied")
+        rule = "outside_boundary" if limited and not removed else "all_denied"
     else:
-        base = "policies allow nothing"
+        rule = "allows_nothing"
     return _Verdict(tier="none", admin=False, notable="", denied=denied, conditional=conditional,
-                    reason="; ".join([base] + notes), tier_policies="", boundary_limits=limited)
+                    rule=rule, params={}, notes=tuple(notes), tier_policies="", boundary_limits=limited)
 
 
 def _cap(names: list[str], n: int = _SHOW) -> list[str]:
     return names[:n] + ([f"(+{len(names) - n} more)"] if len(names) > n else [])
 
 
-def _by(allows: list[_Statement], actions: frozenset[str]) -> str:
-    pols = list(dict.fromkeys(s.policy for s in allows if s.actions & actions))
-    return _few(pols, 3) if pols else "policy"
+# The words of an admin tier's exclusions in ``notable_actions`` (data, English like the action names);
+# the sentences take theirs from the catalogues (privilege.cut.<code>).
+_CUT_WORDS = {"denied": "denied actions", "outside_boundary": "actions outside the permissions boundary"}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -480,7 +482,8 @@ def classify_roles(role_policies: pd.DataFrame) -> pd.DataFrame:
         v = _classify(tuple(sorted(entry["docs"])), tuple(sorted(entry["boundary"], key=lambda b: b[0])))
         rows.append((account, role, entry["arn"], v.tier, TIER_RANK[v.tier],
                      "; ".join(dict.fromkeys(entry["names"])), v.admin, v.notable, v.denied,
-                     v.conditional, v.reason, v.tier_policies,
+                     v.conditional, v.rule, json.dumps(v.params), json.dumps([list(n) for n in v.notes]),
+                     v.conditional_only, v.tier_policies,
                      "; ".join(dict.fromkeys(n for n, _ in entry["boundary"])), v.boundary_limits))
     return _typed(pd.DataFrame.from_records(rows, columns=OUTPUT_COLUMNS))
 
@@ -491,9 +494,10 @@ def _text(value):
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    flags = ("tier_rank", "admin", "boundary_limits")
+    flags = ("tier_rank", "admin", "boundary_limits", "conditional_only")
     out = frame.astype({c: "string" for c in OUTPUT_COLUMNS if c not in flags})
-    return out.astype({"tier_rank": "int64", "admin": "bool", "boundary_limits": "bool"})
+    return out.astype({"tier_rank": "int64", "admin": "bool", "boundary_limits": "bool",
+                       "conditional_only": "bool"})
 
 
 def _empty() -> pd.DataFrame:

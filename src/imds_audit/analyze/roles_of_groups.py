@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-KEY = ["account_id", "region"]
-GROUP = KEY + ["asg_name"]
+from imds_audit.model import GROUP
+
 PAIR = GROUP + ["iam_role"]
 
 

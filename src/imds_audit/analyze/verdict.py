@@ -9,27 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from imds_audit.analyze.model import SOURCE_COLUMNS
+from imds_audit.model import GROUP, REGION, SOURCE_COLUMNS, STATUS_RANK, api_read
 
-KEY = ["account_id", "region"]
 
-# APIs whose failure leaves a record of the verdict unread, per (account, region).
+# The APIs a verdict's records come from, per (account, region).
 API_DEFAULTS = "GetInstanceMetadataDefaults"
 API_IMAGES = "DescribeImages"
-
-
-def _str(series: pd.Series) -> pd.Series:
-    return series.astype("string")
-
-
-def _api_ok(calls: pd.DataFrame, api: str, frame: pd.DataFrame) -> pd.Series:
-    """For each row of ``frame``: was ``api`` read successfully in its account and region?"""
-    if calls.empty:
-        return pd.Series(False, index=frame.index)
-    ok = calls[(calls["api"] == api) & (calls["outcome"] == "ok")][KEY].drop_duplicates()
-    ok = ok.assign(_ok=True)
-    merged = frame[KEY].merge(ok, on=KEY, how="left")
-    return pd.Series(merged["_ok"].fillna(False).astype(bool).to_numpy(), index=frame.index)
+API_TEMPLATES = "DescribeLaunchTemplates"
+API_VERSIONS = "DescribeLaunchTemplateVersions"
+API_CONFIGURATIONS = "DescribeLaunchConfigurations"
 
 
 def resolve_versions(sources: pd.DataFrame, templates: pd.DataFrame) -> pd.DataFrame:
@@ -42,9 +30,9 @@ def resolve_versions(sources: pd.DataFrame, templates: pd.DataFrame) -> pd.DataF
     - a number is that version.
     """
     frame = sources.merge(
-        templates[KEY + ["launch_template_id", "launch_template_name", "default_version", "latest_version"]]
+        templates[REGION + ["launch_template_id", "launch_template_name", "default_version", "latest_version"]]
         .rename(columns={"launch_template_name": "_tpl_name"}),
-        on=KEY + ["launch_template_id"], how="left")
+        on=REGION + ["launch_template_id"], how="left")
     frame["launch_template_name"] = frame["launch_template_name"].fillna(frame["_tpl_name"])
     requested = frame["version_requested"].fillna("$Default").str.strip()
     numeric = pd.to_numeric(requested.where(requested.str.fullmatch(r"\d+", na=False)), errors="coerce")
@@ -67,14 +55,14 @@ def declared_settings(sources: pd.DataFrame, versions: pd.DataFrame,
     lt = sources[sources["source_kind"] == "launch_template"].merge(
         versions.rename(columns={"version_number": "version_resolved",
                                  "launch_template_name": "_lt_name"}).assign(_found=True),
-        on=KEY + ["launch_template_id", "version_resolved"], how="left")
+        on=REGION + ["launch_template_id", "version_resolved"], how="left")
     lt["launch_template_name"] = lt["launch_template_name"].fillna(lt["_lt_name"])
     lt["iam_instance_profile"] = lt["iam_instance_profile_arn"].fillna(lt["iam_instance_profile_name"])
     lt = lt.drop(columns=["_lt_name", "iam_instance_profile_arn", "iam_instance_profile_name",
                           "instance_type"])
     lc = sources[sources["source_kind"] == "launch_configuration"].merge(
         configurations.drop(columns=["instance_type"]).assign(_found=True),
-        on=KEY + ["launch_configuration_name"], how="left")
+        on=REGION + ["launch_configuration_name"], how="left")
     out = pd.concat([lt, lc], ignore_index=True)
     out["_found"] = out["_found"].astype("boolean").fillna(False).astype(bool)
     return out
@@ -92,10 +80,10 @@ def effective_settings(frame: pd.DataFrame, defaults: pd.DataFrame, images: pd.D
     f = frame.merge(
         defaults.rename(columns={"http_tokens": "d_tokens", "http_endpoint": "d_endpoint",
                                  "hop_limit": "d_hop"}),
-        on=KEY, how="left")
-    defaults_read = _api_ok(calls, API_DEFAULTS, f)
-    img = images[KEY + ["image_id", "imds_support"]].drop_duplicates(KEY + ["image_id"])
-    f = f.merge(img.assign(_img_found=True), on=KEY + ["image_id"], how="left")
+        on=REGION, how="left")
+    defaults_read = api_read(calls, API_DEFAULTS, f)
+    img = images[REGION + ["image_id", "imds_support"]].drop_duplicates(REGION + ["image_id"])
+    f = f.merge(img.assign(_img_found=True), on=REGION + ["image_id"], how="left")
     # An AMI given as an SSM parameter is resolved only at launch: its ImdsSupport cannot be known now.
     ssm_image = f["image_id"].str.startswith("resolve:ssm:", na=False)
     image_known = f["_img_found"].astype("boolean").fillna(False).astype(bool) & ~ssm_image
@@ -147,45 +135,47 @@ def effective_settings(frame: pd.DataFrame, defaults: pd.DataFrame, images: pd.D
     return f
 
 
+# Why a source got its verdict, as a code: the catalogues hold the words (``reason.code.<code>``),
+# filled from the source's own columns (what it is, which layer decided, the API that was not read).
+REASONS = {
+    "template_not_read": API_TEMPLATES,       # no version resolved: the template itself was not read
+    "record_not_read": None,                  # the version / configuration named was not read (its API below)
+    "endpoint_disabled": None,
+    "tokens_required": None,
+    "imdsv1_allowed": None,
+    "defaults_not_read": API_DEFAULTS,        # HttpTokens unset, the account defaults unread
+    "ami_from_ssm": None,                     # HttpTokens unset, the AMI resolved from SSM at launch
+    "ami_not_read": API_IMAGES,               # HttpTokens unset, the AMI's ImdsSupport unread
+    "endpoint_defaults_not_read": API_DEFAULTS,  # HttpEndpoint unset, the account defaults unread
+}
+
+
 def source_status(f: pd.DataFrame) -> pd.DataFrame:
-    """Judge each source: compliant, non_compliant or unknown, with the reason in words."""
+    """Judge each source: compliant, non_compliant or unknown, with the reason as a code."""
     tokens = f["http_tokens_eff"].astype("string")
     endpoint = f["http_endpoint_eff"].astype("string")
     found = f["_found"]
-    missing_template = f["source_kind"].eq("launch_template") & f["version_resolved"].isna()
-    conds = [
-        ~found,                                            # the record the group names was not read
-        endpoint.eq("disabled").fillna(False),             # no endpoint: nothing can be read from IMDS
-        tokens.eq("required").fillna(False),               # IMDSv2 only: token-less calls are refused
-        tokens.eq("optional").fillna(False) & endpoint.eq("enabled").fillna(False),  # IMDSv1 open
+    lt = f["source_kind"].eq("launch_template")
+    unresolved = lt & f["version_resolved"].isna()
+    tokens_unknown = f["tokens_from"].eq("unknown")
+    rules = [
+        # (condition, status, reason code), first match wins
+        (~found & unresolved, "unknown", "template_not_read"),        # the template itself was not read
+        (~found, "unknown", "record_not_read"),                       # its version / configuration was not
+        (endpoint.eq("disabled").fillna(False), "compliant", "endpoint_disabled"),  # nothing to read
+        (tokens.eq("required").fillna(False), "compliant", "tokens_required"),  # token-less calls refused
+        (tokens.eq("optional").fillna(False) & endpoint.eq("enabled").fillna(False),
+         "non_compliant", "imdsv1_allowed"),                          # IMDSv1 open
+        (tokens_unknown & ~f["_defaults_read"], "unknown", "defaults_not_read"),
+        (tokens_unknown & f["_ssm_image"], "unknown", "ami_from_ssm"),
+        (tokens_unknown, "unknown", "ami_not_read"),
     ]
-    f["status"] = np.select([c.to_numpy(dtype=bool) for c in conds],
-                            ["unknown", "compliant", "compliant", "non_compliant"], default="unknown")
-    what = np.where(f["source_kind"].eq("launch_configuration"),
-                    "launch configuration " + f["launch_configuration_name"].fillna("?"),
-                    "launch template " + f["launch_template_name"].fillna("?") + " ("
-                    + f["launch_template_id"].fillna("?") + ") version "
-                    + f["version_resolved"].astype("string").fillna(f["version_requested"].fillna("?")))
-    what = pd.Series(what, index=f.index, dtype="string")
-    unread_reason = np.where(missing_template, "the launch template or its version was not read",
-                             "the record was not read")
-    unknown_reason = np.where(
-        f["tokens_from"].eq("unknown") & ~f["_defaults_read"],
-        "HttpTokens is not set and the account-level IMDS defaults could not be read",
-        np.where(f["tokens_from"].eq("unknown") & f["_ssm_image"],
-                 "HttpTokens is not set and the AMI is resolved from SSM at launch",
-                 np.where(f["tokens_from"].eq("unknown"),
-                          "HttpTokens is not set and the AMI's ImdsSupport could not be read",
-                          "HttpEndpoint is not set and the account-level IMDS defaults could not be read")))
-    tokens_txt = tokens.fillna("?") + " (" + f["tokens_from"].str.replace("_", " ") + ")"
-    reason = np.select(
-        [c.to_numpy(dtype=bool) for c in conds],
-        [what + ": " + pd.Series(unread_reason, index=f.index),
-         what + ": IMDS endpoint disabled (" + f["endpoint_from"].str.replace("_", " ") + ")",
-         what + ": HttpTokens " + tokens_txt,
-         what + ": HttpTokens " + tokens_txt + ", endpoint enabled: IMDSv1 allowed"],
-        default=what + ": " + pd.Series(unknown_reason, index=f.index))
-    f["reason"] = reason
+    conds = [c.to_numpy(dtype=bool) for c, _, _ in rules]
+    f["status"] = np.select(conds, [s for _, s, _ in rules], default="unknown")
+    f["reason_code"] = np.select(conds, [r for _, _, r in rules], default="endpoint_defaults_not_read")
+    unread_api = np.where(lt, API_VERSIONS, API_CONFIGURATIONS)
+    f["reason_api"] = pd.Series(f["reason_code"].map(REASONS), index=f.index, dtype="string").mask(
+        f["reason_code"].eq("record_not_read"), pd.Series(unread_api, index=f.index))
     return f
 
 
@@ -201,15 +191,10 @@ def resolve_sources(snapshot) -> pd.DataFrame:
     out = frame.drop(columns=["http_tokens", "http_endpoint", "hop_limit"]).rename(columns={
         "http_tokens_eff": "http_tokens", "http_endpoint_eff": "http_endpoint",
         "hop_limit_eff": "hop_limit"})
-    # The facts behind an unknown verdict, for the report's reasons in other languages: was the record
-    # the group names read, and were the region's account-level IMDS defaults read.
-    out["record_read"] = out["_found"].astype(bool)
-    out["defaults_read"] = out["_defaults_read"].astype(bool)
-    extra = ["d_tokens", "d_endpoint", "d_hop", "http_tokens_enforced", "managed_by", "imds_support",
-             "record_read", "defaults_read"]
+    extra = ["d_tokens", "d_endpoint", "d_hop", "http_tokens_enforced", "managed_by", "imds_support"]
     out = out[SOURCE_COLUMNS + extra].rename(columns={"d_tokens": "default_http_tokens"})
-    for col in ["http_tokens", "http_endpoint", "status", "reason", "tokens_from", "endpoint_from",
-                "hop_from"]:
+    for col in ["http_tokens", "http_endpoint", "status", "reason_code", "reason_api", "tokens_from",
+                "endpoint_from", "hop_from"]:
         out[col] = out[col].astype("string")
     return out.sort_values(["account_id", "region", "asg_name", "position"], kind="stable",
                            ignore_index=True)
@@ -217,17 +202,17 @@ def resolve_sources(snapshot) -> pd.DataFrame:
 
 def group_status(groups: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
     """A group is non_compliant if any source allows IMDSv1, else unknown if any source is unknown,
-    else compliant. A group with no launch source recorded is unknown."""
-    rank = sources["status"].map({"compliant": 0, "unknown": 1, "non_compliant": 2}).astype(int)
-    s = sources.assign(_rank=rank)
-    # the worst source decides; its reason is the group's reason (others are in sources)
-    worst = s.sort_values("_rank", ascending=False, kind="stable").drop_duplicates(
-        KEY + ["asg_name"])
+    else compliant. A group with no launch source recorded is unknown (``no_source``).
+
+    The worst source's reason is the group's: ``reason_code`` and ``reason_position`` (which source)."""
+    s = sources.assign(_rank=sources["status"].map(STATUS_RANK).astype(int))
+    # the worst source decides, the first of equals in source order (others are in sources)
+    worst = s.sort_values("_rank", ascending=False, kind="stable").drop_duplicates(GROUP)
     s = s.assign(_opt=s["http_tokens"].eq("optional").fillna(False),
                  _tok_known=s["http_tokens"].notna(),
                  _ena=s["http_endpoint"].eq("enabled").fillna(False),
                  _end_known=s["http_endpoint"].notna())
-    per = s.groupby(KEY + ["asg_name"], sort=False).agg(
+    per = s.groupby(GROUP, sort=False).agg(
         _n=("status", "size"), _opt=("_opt", "any"), _tok_known=("_tok_known", "all"),
         _ena=("_ena", "any"), _end_known=("_end_known", "all"), hop_limit=("hop_limit", "max"),
     ).reset_index()
@@ -239,11 +224,12 @@ def group_status(groups: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
         [per["_ena"].to_numpy(bool), per["_end_known"].to_numpy(bool)], ["enabled", "disabled"],
         default=None), dtype="string")
     per = per.drop(columns=["_opt", "_tok_known", "_ena", "_end_known"])
-    per = per.merge(worst[KEY + ["asg_name", "status", "reason"]], on=KEY + ["asg_name"], how="left")
-    out = groups.merge(per, on=KEY + ["asg_name"], how="left")
+    decided = worst[GROUP + ["status", "reason_code", "position"]].rename(columns={"position": "reason_position"})
+    per = per.merge(decided, on=GROUP, how="left")
+    out = groups.merge(per, on=GROUP, how="left")
     no_source = out["_n"].isna()
     out["status"] = out["status"].astype("string").mask(no_source, "unknown")
-    out["reason"] = out["reason"].astype("string").mask(
-        no_source, "no launch template or launch configuration recorded for the group")
+    out["reason_code"] = out["reason_code"].astype("string").mask(no_source, "no_source")
+    out["reason_position"] = out["reason_position"].astype("string")
     out["launch_kind"] = out["launch_kind"].astype("string")
     return out.drop(columns=["_n"])

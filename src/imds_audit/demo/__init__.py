@@ -6,6 +6,7 @@ import os
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import boto3
 
@@ -23,20 +24,12 @@ def simulated_aws():
     from moto import mock_aws
     from moto.moto_api._internal import mock_random
 
-    saved = {k: os.environ.get(k) for k in [*FAKE_ENV, "AWS_ENDPOINT_URL", "AWS_PROFILE"]}
-    os.environ.update(FAKE_ENV)
-    for k in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        os.environ.pop(k, None)
-    try:
+    with mock.patch.dict(os.environ, FAKE_ENV):
+        for k in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+            os.environ.pop(k, None)
         with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
             mock_random.seed(20261128)
             yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def demo_session(label: str = "core", auditor: bool = False, **kwargs) -> boto3.session.Session:
@@ -113,3 +106,15 @@ def collect_demo(out: Path, quiet: bool = True, previous: Path | None = None,
         result = _collect_org(sessions["core"], ids, quiet)
     snap.write(result, out)
     return result
+
+
+def demo_findings(findings_dir, lang: str = "en") -> Path:
+    """The simulated estate collected (now and a quarter ago, beside ``findings_dir``) and analysed
+    into ``findings_dir``: what ``audit.ipynb`` shows when run from the repository with its defaults."""
+    from imds_audit import pipeline
+
+    root = Path(findings_dir).parent
+    collect_demo(root / "snapshot", previous=root / "history" / "previous-quarter")
+    findings = pipeline.build(root / "snapshot", history_paths=[root / "history" / "previous-quarter"],
+                              client="ACME Corp (simulated)", engagement="IMDSv2 enforcement review", lang=lang)
+    return pipeline.write(findings, findings_dir)

@@ -1,7 +1,9 @@
-"""findings → what people see: plotly figures, tables, HTML sections, strings in English and Japanese."""
+"""findings → what people see: plotly figures, tables, HTML sections, in the catalogue's language.
 
-from imds_audit.present.i18n import Catalogue, catalogue
+Presentation reads a findings directory (``imds_audit.findings``); it never reads a snapshot nor
+analyses anything."""
+
 from imds_audit.present.sections import Fragment
 from imds_audit.present.view import ReportView, open_report
 
-__all__ = ["Catalogue", "Fragment", "ReportView", "catalogue", "open_report"]
+__all__ = ["Fragment", "ReportView", "open_report"]

@@ -9,7 +9,7 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from imds_audit.analyze.coverage import coverage
+from imds_audit.model import TIERS, WORST_FIRST
 
 FONT = '"Noto Sans CJK JP", "Noto Sans JP", "Noto Sans", "Helvetica Neue", Arial, sans-serif'
 STATUS_COLOURS = {"compliant": "#2e7d32", "non_compliant": "#c62828", "unknown": "#9e9e9e"}
@@ -18,7 +18,8 @@ TIER_COLOURS = {
     "resource_exposure": "#ef6c00", "data_access": "#f9a825", "write": "#5c6bc0",
     "read_only": "#78909c", "none": "#bdbdbd", "unknown": "#e0e0e0",
 }
-TIER_ORDER = list(TIER_COLOURS)
+TIER_ORDER = [*TIERS[::-1], "unknown"]  # worst first, then policies not read
+assert set(TIER_ORDER) == set(TIER_COLOURS)
 EXPOSURE_COLOURS = {"latent": "#ffcc80", "exposed": "#ef6c00", "active": "#b71c1c"}
 LABEL_MAX = 42
 
@@ -67,16 +68,16 @@ def _scope_label(frame: pd.DataFrame) -> pd.Series:
         lambda s: _safe(s, None))
 
 
-def coverage_by_scope(groups: pd.DataFrame, tr) -> go.Figure:
-    """Stacked bars per account and region: groups IMDSv2-only, allowing IMDSv1, not assessed."""
+def coverage_by_scope(by_scope: pd.DataFrame, tr) -> go.Figure:
+    """Stacked bars per account and region (the findings' ``coverage``): groups IMDSv2-only, allowing
+    IMDSv1, not assessed."""
     title = tr("chart.coverage.title")
-    if groups.empty:
+    if by_scope is None or by_scope.empty:
         return _empty(tr, title)
-    cov = coverage(groups, by=["account_id", "region"]).sort_values(
-        ["account_id", "region"], ascending=False, kind="stable")
+    cov = by_scope.sort_values(["account_id", "region"], ascending=False, kind="stable")
     labels = _scope_label(cov)
     fig = go.Figure()
-    for status in ("non_compliant", "unknown", "compliant"):
+    for status in WORST_FIRST:
         fig.add_bar(
             y=labels, x=cov[status], orientation="h", name=html.escape(tr(f"status.{status}")),
             marker_color=STATUS_COLOURS[status],
@@ -234,7 +235,7 @@ def all_figures(findings, tr, trend_data: dict | None = None) -> dict[str, go.Fi
 
     roles = roles_of(findings)
     figs = {
-        "coverage": coverage_by_scope(findings.groups, tr),
+        "coverage": coverage_by_scope(findings.coverage, tr),
         "roles": role_risk(roles, tr),
         "tiers": exposure_by_tier(roles, tr),
         "drift": drift_readiness(findings.groups, tr),

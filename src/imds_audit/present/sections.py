@@ -12,6 +12,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from imds_audit.model import WORST_FIRST
+
 TEMPLATES = Path(__file__).parent / "templates"
 COMPLIANCE = Path(__file__).parent / "compliance.json"
 
@@ -48,7 +50,7 @@ def controls() -> list[dict]:
 
 
 def table(table, tr, filters: bool = False) -> Fragment:
-    statuses = [s for s in ("non_compliant", "unknown", "compliant") if s in set(table.row_status)]
+    statuses = [s for s in WORST_FIRST if s in set(table.row_status)]
     return render("table.html.j2", table=table, tr=tr, filters=filters, statuses=statuses)
 
 

@@ -1,5 +1,5 @@
 """The figures a reader sees first: headline numbers, the riskiest roles, what to do next, the trend
-(the diff itself is analyze.history's; here it is only gathered for the report).
+(the diff and the series are the findings'; here they are only gathered for the report).
 
 Pure functions over the findings frames; they pick and count, they never judge (analyze did that).
 """
@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from imds_audit.analyze import history
-from imds_audit.analyze.coverage import coverage
+from imds_audit.i18n import languages
+from imds_audit.model import CHANGES, CRITICAL_TIERS, GROUP
 
-KEY = ["account_id", "region", "asg_name"]
-CRITICAL_TIERS = ("admin", "privilege_escalation", "credentials_exposure")
 ROLE_COLUMNS = ["account_id", "role_name", "role_arn", "privilege_tier", "tier_rank", "exposed_groups",
                 "exposed_instances", "imdsv1_calls", "exposure_level", "risk_score", "risk_rank",
-                "reason_en", "reason_ja", "boundary"]
+                *[f"reason_{lang}" for lang in languages()], "boundary"]
 
 
 def roles_of(findings) -> pd.DataFrame:
@@ -34,9 +32,18 @@ def exposed_roles(roles: pd.DataFrame) -> pd.DataFrame:
                            kind="stable")
 
 
+def _total(findings) -> pd.Series:
+    """The estate's coverage row (the findings' ``coverage_total``), zeros for an empty estate."""
+    total = findings.coverage_total
+    if total is None or total.empty:
+        return pd.Series({"groups": 0, "compliant": 0, "non_compliant": 0, "unknown": 0, "coverage_pct": None,
+                          "instances": 0, "instances_allowing_imdsv1": 0, "instance_coverage_pct": None})
+    return total.iloc[0]
+
+
 def headline(findings) -> dict:
     groups = findings.groups
-    cov = coverage(groups).iloc[0]
+    cov = _total(findings)
     roles = exposed_roles(roles_of(findings))
     assessed = int(cov["compliant"] + cov["non_compliant"])
     return {
@@ -60,7 +67,7 @@ def headline(findings) -> dict:
 
 def top_roles(findings, n: int = 5, lang: str = "en") -> pd.DataFrame:
     roles = exposed_roles(roles_of(findings)).head(n).copy()
-    roles["reason"] = roles[f"reason_{lang}"].fillna(roles["reason_en"])
+    roles["reason"] = roles[f"reason_{lang}"]
     return roles.reset_index(drop=True)
 
 
@@ -92,29 +99,31 @@ def next_steps(findings, accounts: list[str] | None = None) -> list[dict]:
 
 
 def _records(diff: pd.DataFrame, change: str) -> list[dict]:
-    return diff.loc[diff["change"].eq(change), KEY].to_dict("records")
+    return diff.loc[diff["change"].eq(change), GROUP].to_dict("records")
 
 
-def trend_series(points) -> pd.DataFrame:
-    """Coverage over time from ``(collected_at, findings)`` pairs (any order): analyze.history.trend."""
-    return history.trend([(when, f.groups, roles_of(f)) for when, f in points])
+def _pct(value):
+    return None if value is None or pd.isna(value) else float(value)
 
 
-def comparison(current, previous, current_at: str = "", previous_at: str = "",
-               series: pd.DataFrame | None = None) -> dict:
-    """Current findings against a previous audit's, through analyze.history: the group and role
-    diffs, counts per change, coverage then and now, and the series over time (two points when no
-    longer history is given)."""
-    diff = history.diff_groups(current.groups, previous.groups)
-    roles_diff = history.diff_roles(roles_of(current), roles_of(previous))
-    if series is None or len(series) < 2:
-        series = trend_series([(previous_at or "", previous), (current_at or "~", current)])
-    before, after = headline(previous), headline(current)
+def comparison(findings) -> dict | None:
+    """The findings' comparison with the previous audit, gathered for the report: the group and role
+    diffs, counts per change, coverage then and now, and the series over time. None without one."""
+    diff = findings.diff
+    if diff is None:
+        return None
+    series = findings.trend if findings.trend is not None else pd.DataFrame()
+    previous = (findings.meta or {}).get("previous") or {}
+    after = headline(findings)
+    counts = diff["change"].value_counts()
     return {
-        "before_pct": before["coverage_pct"], "after_pct": after["coverage_pct"],
-        "before_instance_pct": before["instance_coverage_pct"], "after_instance_pct": after["instance_coverage_pct"],
-        "previous_at": previous_at, "current_at": current_at,
-        "diff": diff, "roles_diff": roles_diff, "counts": history.summary(diff), "series": series,
+        "before_pct": _pct(previous.get("coverage_pct")), "after_pct": after["coverage_pct"],
+        "before_instance_pct": _pct(previous.get("instance_coverage_pct")),
+        "after_instance_pct": after["instance_coverage_pct"],
+        "previous_at": previous.get("collected_at") or "",
+        "current_at": ((findings.meta or {}).get("snapshot") or {}).get("collected_at") or "",
+        "diff": diff, "roles_diff": findings.roles_diff if findings.roles_diff is not None else pd.DataFrame(),
+        "counts": {c: int(counts.get(c, 0)) for c in CHANGES}, "series": series,
         # the named groups of the main categories, as {account_id, region, asg_name} records
         "fixed": _records(diff, "newly_compliant"), "regressed": _records(diff, "newly_non_compliant"),
         "new": _records(diff, "new_group"), "removed": _records(diff, "removed_group"),

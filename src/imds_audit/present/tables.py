@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from imds_audit.model import WORST_FIRST
 from imds_audit.present.summary import exposed_roles, roles_of
 
 
@@ -61,11 +62,11 @@ def groups_table(groups: pd.DataFrame, tr, table_id: str = "ia-groups-table",
                  reasons: pd.Series | None = None) -> Table:
     """Every group with its verdict, settings, role, instances and reason.
 
-    ``reasons`` (aligned to ``groups``' index) are the reasons in the report's language
-    (:func:`imds_audit.present.reasons.group_reasons`); without them the analysis' ``reason`` is shown."""
+    ``reasons`` (aligned to ``groups``' index) are the reasons in the report's language; without them
+    the English ``reason`` is shown."""
     headers = [(tr(f"col.{c}"), "number" if c in NUMERIC else "text") for c in GROUP_HEADERS]
     rows, statuses = [], []
-    order = {"non_compliant": 0, "unknown": 1, "compliant": 2}
+    order = {status: i for i, status in enumerate(WORST_FIRST)}
     if reasons is not None:
         groups = groups.assign(reason=reasons.reindex(groups.index).fillna(groups["reason"]))
     ordered = groups.assign(_o=groups["status"].map(order)).sort_values(
@@ -113,7 +114,7 @@ def roles_table(findings, tr, top: int | None = None, table_id: str = "ia-roles-
     headers = [(tr(f"col.{c}"), "number" if c in NUMERIC else "text") for c in ROLE_HEADERS]
     rows = []
     for r in roles.to_dict("records"):
-        reason = r.get(f"reason_{tr.lang}") or r.get("reason_en")
+        reason = r.get(f"reason_{tr.lang}")
         rows.append([
             _num(r["risk_rank"], tr), Cell(_text(r["role_name"], tr), cls="name", title=_text(r["role_arn"], tr)),
             Cell(_text(r["account_id"], tr)),

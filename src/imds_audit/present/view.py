@@ -7,13 +7,12 @@ the PDF renderer asks it for :meth:`ReportView.executive` and the figures.
 from __future__ import annotations
 
 import os
-import pickle
 from datetime import UTC, datetime
-from pathlib import Path
 
-from imds_audit import snapshot as snap
-from imds_audit.present import charts, reasons, sections, summary, tables
-from imds_audit.present.i18n import Catalogue
+from imds_audit import findings as fnd
+from imds_audit.i18n import Catalogue
+from imds_audit.model import EXPOSURE_WEIGHT, PRIVILEGE_WEIGHT, reason_column
+from imds_audit.present import charts, sections, summary, tables
 from imds_audit.present.sections import Fragment
 
 TOC = [("ia-headline", "section.headline"), ("ia-scope", "section.scope"),
@@ -27,68 +26,28 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
-def load_findings(snapshot, findings_cache: str | os.PathLike | None = None, window_days=None):
-    """Findings from a cache written by the renderer in this run, else by analysing the snapshot."""
-    if findings_cache and Path(findings_cache).is_file():
-        with open(findings_cache, "rb") as fh:
-            return pickle.load(fh)  # written moments ago by render.report in the same run
-    from imds_audit.analyze import analyze
-
-    return analyze(snapshot, window_days=window_days) if window_days else analyze(snapshot)
-
-
-def load_history(history_cache=None, history_snapshots=(), snapshot=None, findings=None, window_days=None):
-    """The coverage series over time: from the cache written by the renderer in this run, else by
-    analysing the earlier snapshots named (plus the current one); None when there is none."""
-    if history_cache and Path(history_cache).is_file():
-        with open(history_cache, "rb") as fh:
-            return pickle.load(fh)  # written moments ago by render.report in the same run
-    if not history_snapshots:
-        return None
-    points = []
-    for path in history_snapshots:
-        earlier = snap.read(path)
-        if snapshot is not None and earlier.digest == snapshot.digest:
-            continue
-        points.append((earlier.collected_at, load_findings(earlier, None, window_days)))
-    if snapshot is not None and findings is not None:
-        points.append((snapshot.collected_at, findings))
-    return summary.trend_series(points)
-
-
-def open_report(snapshot_path, lang: str = "en", previous=None, client: str = "", engagement: str = "",
-                findings_cache=None, window_days=None, previous_cache=None, history_cache=None,
-                history_snapshots=()) -> ReportView:
-    snapshot = snap.read(snapshot_path)
-    findings = load_findings(snapshot, findings_cache, window_days)
-    prev_snapshot = prev_findings = None
-    if previous:
-        prev_snapshot = snap.read(previous)
-        prev_findings = load_findings(prev_snapshot, previous_cache, window_days)
-    series = load_history(history_cache, history_snapshots or (), snapshot, findings, window_days)
-    return ReportView(findings, snapshot, lang=lang, previous=prev_findings, previous_snapshot=prev_snapshot,
-                      client=client, engagement=engagement, window_days=window_days, history=series)
+def open_report(findings_dir: str | os.PathLike, lang: str | None = None) -> ReportView:
+    """The report of a findings directory (written by ``imds-audit report`` or ``pipeline.write``),
+    in ``lang`` (default: the language the findings were written for)."""
+    f = fnd.read(findings_dir)
+    return ReportView(f, lang=lang or ((f.meta or {}).get("options") or {}).get("lang") or "en")
 
 
 class ReportView:
-    def __init__(self, findings, snapshot, lang: str = "en", previous=None, previous_snapshot=None,
-                 client: str = "", engagement: str = "", window_days=None, history=None):
+    def __init__(self, findings: fnd.Findings, lang: str = "en", client: str | None = None,
+                 engagement: str | None = None):
         self.findings = findings
-        self.snapshot = snapshot
         self.tr = Catalogue(lang)
         self.lang = lang
-        self.previous = previous
-        self.previous_snapshot = previous_snapshot
-        self.client = client or ""
-        self.engagement = engagement or ""
-        self.window = window_days or (snapshot.settings or {}).get("usage_window_days", 14)
+        meta = findings.meta or {}
+        options = meta.get("options") or {}
+        self.snapshot = meta.get("snapshot") or {}
+        self.previous_snapshot = meta.get("previous") or None
+        self.client = options.get("client", "") if client is None else client
+        self.engagement = options.get("engagement", "") if engagement is None else engagement
+        self.window = findings.window_days
         self.h = summary.headline(findings)
-        # the comparison (analyze.history's diffs) and the series over time (``history``: the frame of
-        # analyze.history.trend over every snapshot; previous and current only when not given)
-        self.trend_data = (summary.comparison(
-            findings, previous, current_at=snapshot.collected_at or "",
-            previous_at=previous_snapshot.collected_at if previous_snapshot is not None else "",
-            series=history) if previous is not None else None)
+        self.trend_data = summary.comparison(findings)
         self._figures = None
 
     # ---- data shared by the HTML and the PDF --------------------------------------------------
@@ -98,15 +57,17 @@ class ReportView:
             self._figures = charts.all_figures(self.findings, self.tr, self.trend_data)
         return self._figures
 
+    def _scope(self, key: str, column: str) -> list[str]:
+        scoped = (self.snapshot.get("scope") or {}).get(key) or []
+        return sorted(set(scoped) | set(self.findings.groups[column].dropna().astype(str)))
+
     @property
     def accounts(self) -> list[str]:
-        scoped = (self.snapshot.scope or {}).get("accounts") or []
-        return sorted(set(scoped) | set(self.findings.groups["account_id"].dropna().astype(str)))
+        return self._scope("accounts", "account_id")
 
     @property
     def regions(self) -> list[str]:
-        scoped = (self.snapshot.scope or {}).get("regions") or []
-        return sorted(set(scoped) | set(self.findings.groups["region"].dropna().astype(str)))
+        return self._scope("regions", "region")
 
     def sentence(self) -> str:
         h, tr = self.h, self.tr
@@ -122,7 +83,7 @@ class ReportView:
         return text
 
     def trend_sentence(self) -> str | None:
-        """One sentence of progress, e.g. "Coverage rose from 58% to 71% since 2026-08-30: 3 groups
+        """One sentence of progress, e.g. "Coverage rose from 58% to 71% since 30 August 2026: 3 groups
         fixed, 1 regressed, 1 new." (fixed and regressed always, the other changes when they happened)."""
         t, tr = self.trend_data, self.tr
         if t is None:
@@ -146,32 +107,34 @@ class ReportView:
             else:
                 parts.append(tr("trend.part", n=n, word=tr(f"trend.word.{word}")))
         return tr(f"trend.sentence.{way}", before=tr.pct(before), after=tr.pct(after),
-                  since=_day(t["previous_at"]), changes=tr("trend.sep").join(parts))
+                  since=tr.date(t["previous_at"]), changes=tr("trend.sep").join(parts))
 
     def next_steps_data(self) -> list[dict]:
         return summary.next_steps(self.findings, self.accounts)
 
     def group_reasons(self):
-        """Each group's reason in the report's language, from the structured source columns."""
-        f = self.findings
-        return reasons.group_reasons(f.groups, f.sources, self.tr, f.not_assessed)
+        """Each group's reason in the report's language (rendered once, in the findings)."""
+        return self.findings.groups[reason_column(self.lang)]
 
     def risk_model(self) -> dict:
-        """analyze.role_risk.RISK_MODEL in the report's language: the methodology's two weight tables."""
+        """The risk model's weights (imds_audit.model) in the report's language, strongest first."""
         return risk_model(self.tr)
 
     def metadata_rows(self) -> list[tuple[str, str]]:
-        s = self.snapshot
-        rows = [("meta.collected_by", s.collected_by or "—"), ("meta.collected_at", s.collected_at or "—"),
-                ("meta.tool_version", s.tool_version or "—"), ("meta.snapshot_hash", s.digest or "—"),
-                ("meta.snapshot_path", str(s.path) if s.path else "—"),
-                ("meta.generated_at", datetime.now(UTC).isoformat(timespec="seconds")),
+        s, tr = self.snapshot, self.tr
+        rows = [("meta.collected_by", s.get("collected_by") or "—"),
+                ("meta.collected_at", tr.datetime(s.get("collected_at")) if s.get("collected_at") else "—"),
+                ("meta.tool_version", s.get("tool_version") or "—"), ("meta.snapshot_hash", s.get("sha256") or "—"),
+                ("meta.snapshot_path", s.get("path") or "—"),
+                ("meta.generated_at", tr.datetime((self.findings.meta or {}).get("generated_at")
+                                                  or datetime.now(UTC).isoformat(timespec="seconds"))),
                 ("meta.language", self.lang)]
-        if self.previous_snapshot is not None:
-            rows.append(("meta.previous", f"{self.previous_snapshot.digest} ({self.previous_snapshot.collected_at})"))
-        for label, snapshot in (("meta.schema", s), ("meta.previous_schema", self.previous_snapshot)):
-            if snapshot is not None and snapshot.migration_note:
-                rows.append((label, self.tr(f"meta.schema_{snapshot.schema_version}")))
+        previous = self.previous_snapshot
+        if previous:
+            rows.append(("meta.previous", f"{previous.get('sha256')} ({tr.datetime(previous.get('collected_at'))})"))
+        for label, facts in (("meta.schema", s), ("meta.previous_schema", previous)):
+            if facts and facts.get("migration_note"):
+                rows.append((label, tr(f"meta.schema_{facts.get('schema_version')}")))
         return rows
 
     # ---- notebook sections (each returns a Fragment) -------------------------------------------
@@ -190,7 +153,7 @@ class ReportView:
             toc.insert(3, ("ia-trend", "section.trend"))  # after the charts, as in the notebook
         return sections.render("headline.html.j2", tr=self.tr, h=self.h, sentence=self.sentence(),
                                trend_sentence=self.trend_sentence(), client=self.client, engagement=self.engagement,
-                               collected_at=self.snapshot.collected_at or "—", toc=toc)
+                               collected_at=self.tr.datetime(self.snapshot.get("collected_at")), toc=toc)
 
     def scope(self) -> Fragment:
         table = tables.not_assessed_table(self.findings.not_assessed, self.tr)
@@ -223,53 +186,33 @@ class ReportView:
     def next_steps(self) -> Fragment:
         return sections.render("next_steps.html.j2", tr=self.tr, steps=self.next_steps_data())
 
-    def remediation_items(self) -> tuple[list[dict] | None, str]:
-        """Per non-compliant group, the remediation module's console / CLI / Terraform text.
+    def remediation_items(self) -> list[dict]:
+        """Per non-compliant group, its console / CLI / Terraform text, from the run's one plan."""
+        from imds_audit.remediate import plan_store, render
 
-        Returns (None, why) when the module is not installed yet."""
-        try:
-            from imds_audit.remediate import remediation_for_group, remediation_for_groups
-        except ImportError as exc:
-            return None, str(exc)
-        g = self.findings.groups
-        src = self.findings.sources
-        bad = g[g["status"].eq("non_compliant")].sort_values(["account_id", "region", "asg_name"])
-        lcs = self.snapshot.tables.get("launch_configurations") if self.snapshot is not None else None
-        # All groups in one pass (frames converted and templates loaded once); each group's texts are
-        # those remediation_for_group gives it with its own source rows. A group that fails gets its
-        # error; if the batch itself fails, fall back to one group at a time.
-        try:
-            fixes = remediation_for_groups(bad, src, self.lang, launch_configurations=lcs, errors="collect")
-        except Exception:  # noqa: BLE001 -- the per-group path below still isolates each group
-            fixes = None
+        f = self.findings
+        plan = render.prepare(plan_store.from_tables(f.plan_actions, f.plan_fixes, f.groups, f.sources))
+        bad = f.groups[f.groups["status"].eq("non_compliant")].sort_values(["account_id", "region", "asg_name"])
         items = []
-        for _, row in bad.iterrows():
-            key = (row["account_id"], row["region"], row["asg_name"])
+        for row in bad.to_dict("records"):
             item = {"asg_name": row["asg_name"], "account_id": row["account_id"], "region": row["region"],
                     "risk_tier": row.get("risk_tier"), "callers": row.get("imdsv1_callers") or "",
                     "error": None, "console": "", "cli": "", "terraform": "", "warning": None}
+            fix = plan.fix_for(row["account_id"], row["region"], row["asg_name"])
             try:
-                if fixes is not None and key in fixes:
-                    fix = fixes[key]
-                else:
-                    sel = src[src["account_id"].eq(key[0]) & src["region"].eq(key[1]) & src["asg_name"].eq(key[2])]
-                    fix = remediation_for_group(row, sel, self.lang, launch_configurations=lcs)
-                if "error" in fix:
-                    raise fix["error"]
-                item.update({k: fix.get(k) for k in ("console", "cli", "terraform", "warning")})
+                if fix is not None:
+                    item.update(render.group_parts(fix, self.lang))
             except Exception as exc:  # noqa: BLE001 -- one bad group must not cost the whole report
                 item["error"] = f"{exc.__class__.__name__}: {exc}"
             items.append(item)
-        return items, ""
+        return items
 
     def remediation(self) -> Fragment:
-        items, why = self.remediation_items()
-        return sections.render("remediation.html.j2", tr=self.tr, items=items or [],
-                               console_markdown=sections.console_markdown,
-                               unavailable=items is None, unavailable_detail=why)
+        return sections.render("remediation.html.j2", tr=self.tr, items=self.remediation_items(),
+                               console_markdown=sections.console_markdown)
 
     def methodology(self) -> Fragment:
-        return sections.render("methodology.html.j2", tr=self.tr, lang=self.lang, controls=sections.controls(),
+        return sections.render("methodology.html.j2", tr=self.tr, controls=sections.controls(),
                                model=self.risk_model())
 
     def trend_tables(self) -> list[dict]:
@@ -296,9 +239,10 @@ class ReportView:
         chart = fig.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG,
                             div_id="ia-chart-trend", default_width="100%")
         return sections.render("trend.html.j2", tr=self.tr, sentence=self.trend_sentence(),
-                               previous_at=t["previous_at"] or "—", n_points=len(series),
-                               first=_day(series["collected_at"].iloc[0]) if len(series) else "—",
-                               last=_day(series["collected_at"].iloc[-1]) if len(series) else "—",
+                               previous_at=self.tr.datetime(t["previous_at"]) if t["previous_at"] else "—",
+                               n_points=len(series),
+                               first=self.tr.date(series["collected_at"].iloc[0]) if len(series) else "—",
+                               last=self.tr.date(series["collected_at"].iloc[-1]) if len(series) else "—",
                                figure_html=Fragment(chart), tables=self.trend_tables())
 
     def metadata(self) -> Fragment:
@@ -307,44 +251,30 @@ class ReportView:
     # ---- the executive summary's data ------------------------------------------------------------
     def executive(self) -> dict:
         top = summary.top_roles(self.findings, 5, self.lang)
+        s, previous = self.snapshot, self.previous_snapshot
         return {
             "tr": self.tr, "lang": self.lang, "h": self.h, "sentence": self.sentence(),
             "client": self.client, "engagement": self.engagement,
-            "collected_at": self.snapshot.collected_at or "—", "collected_by": self.snapshot.collected_by or "—",
-            "digest": self.snapshot.digest or "—", "tool_version": self.snapshot.tool_version or "—",
+            "collected_at": self.tr.datetime(s.get("collected_at")), "collected_by": s.get("collected_by") or "—",
+            "digest": s.get("sha256") or "—", "tool_version": s.get("tool_version") or "—",
             "accounts": self.accounts, "regions": self.regions,
             "top_roles": top.to_dict("records"), "steps": self.next_steps_data(),
             "trend": self.trend_data, "trend_sentence": self.trend_sentence(),
-            "previous_at": self.previous_snapshot.collected_at if self.previous_snapshot else None,
+            "previous_at": self.tr.datetime(previous.get("collected_at")) if previous else None,
             "risk_model": self.risk_model(),
         }
 
 
 def risk_model(tr) -> dict:
-    """The weights of the risk score (analyze.role_risk.RISK_MODEL, never retyped), labelled in
-    ``tr``'s language, strongest first."""
-    from imds_audit.analyze.role_risk import RISK_MODEL
+    """The weights of the risk score (imds_audit.model, never retyped), labelled in ``tr``'s language,
+    strongest first."""
+    def rows(weights: dict, prefix: str, model_prefix: str):
+        ordered = sorted(weights.items(), key=lambda kv: -kv[1])
+        return [{"code": code, "label": tr.label(prefix, code), "weight": weight,
+                 "meaning": tr(f"model.{model_prefix}.{code}")} for code, weight in ordered]
 
-    def rows(kind, code, prefix):
-        ordered = sorted(RISK_MODEL[kind], key=lambda r: -r["weight"])
-        return [{"code": r[code], "label": tr.label(prefix, r[code]), "weight": r["weight"],
-                 "meaning": r.get(tr.lang) or r.get("en", "")} for r in ordered]
-
-    return {"formula": RISK_MODEL["formula"], "exposure": rows("exposure", "level", "exposure"),
-            "privilege": rows("privilege", "tier", "tier")}
+    return {"formula": tr("model.formula"), "exposure": rows(EXPOSURE_WEIGHT, "exposure", "exposure"),
+            "privilege": rows(PRIVILEGE_WEIGHT, "tier", "tier")}
 
 
-def _day(collected_at) -> str:
-    """The date of an ISO timestamp (what a reader needs of "since when")."""
-    text = str(collected_at or "")
-    return text[:10] if len(text) >= 10 and text[4:5] == "-" else (text or "—")
-
-
-def cache_findings(findings, path) -> Path:
-    path = Path(path)
-    with open(path, "wb") as fh:
-        pickle.dump(findings, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    return path
-
-
-__all__ = ["ReportView", "cache_findings", "load_findings", "load_history", "open_report"]
+__all__ = ["ReportView", "open_report", "risk_model"]

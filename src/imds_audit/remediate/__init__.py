@@ -1,34 +1,16 @@
 """findings → remediation (DESIGN.md §6): console steps, AWS CLI, Terraform and preventive controls,
-in English and Japanese, with the real names, ids and versions of each non-compliant group.
+with the real names, ids and versions of each non-compliant group, in every catalogued language.
 
 Public surface:
-- ``remediation_for_group(group_row, source_rows, lang, launch_configurations=None)`` → dict of texts
-- ``remediation_html(group_row, source_rows, lang, launch_configurations=None)`` → escaped HTML fragment
-- ``remediation_for_groups(groups, sources, lang, launch_configurations=None)`` → the same texts for many
-  groups at once, {(account_id, region, asg_name): dict}; ``remediation_html_for_groups`` likewise
-- ``write_bundle(groups, sources, launch_configurations, out_dir, lang)`` → files under out_dir/remediation
-- ``build_plan(groups, sources, launch_configurations)`` → the actions, for whoever needs them raw
+- ``build_plan(groups, sources, launch_configurations)`` → the one plan of a run (``pipeline`` builds it)
+- ``plan_store.to_tables(plan)`` / ``plan_store.from_tables(...)`` → the plan in the findings artifact
+- ``render.group_parts(fix, lang)`` → one group's console / CLI / Terraform / warning, from that plan
+- ``bundle_files(plan, lang)`` → the files of remediation/ (written by ``render.writers``)
 """
 
-from imds_audit.remediate.bundle import write_bundle
-from imds_audit.remediate.group import (
-    remediation_for_group,
-    remediation_for_groups,
-    remediation_html,
-    remediation_html_for_groups,
-    warning_text,
-)
+from imds_audit.remediate.bundle import bundle_files
 from imds_audit.remediate.plan import build_plan
 from imds_audit.remediate.preventive import declarative_policy, scp_policy
+from imds_audit.remediate.render import group_parts, warning_text
 
-__all__ = [
-           "build_plan",
-           "declarative_policy",
-           "remediation_for_group",
-           "remediation_for_groups",
-           "remediation_html",
-           "remediation_html_for_groups",
-           "scp_policy",
-           "warning_text",
-           "write_bundle",
-]
+__all__ = ["build_plan", "bundle_files", "declarative_policy", "group_parts", "scp_policy", "warning_text"]

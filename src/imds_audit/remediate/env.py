@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
+from imds_audit.i18n import Catalogue
 from imds_audit.remediate import quoting
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -46,6 +47,45 @@ def _join(items, sep=", "):
     if not all(isinstance(i, Escaped) or type(i) is int for i in items):
         raise UnescapedValue("join of values that were not escaped first")
     return Escaped(str(sep).join(str(i) for i in items))
+
+
+class Words:
+    """The catalogue of one language as the text templates see it: ``t("key", name=x|md)``.
+
+    The catalogue's text is ours and trusted; every value put into it must already be escaped for the
+    channel (or be a number), exactly as for the template's own ``{{ … }}``: a value that is not is
+    refused here, so a forgotten filter is an error, not an injection."""
+
+    def __init__(self, lang: str):
+        self.tr = Catalogue(lang)
+        self.lang = self.tr.lang
+
+    @staticmethod
+    def _check(values: dict) -> dict:
+        for name, value in values.items():
+            if not (isinstance(value, Escaped) or (isinstance(value, int) and not isinstance(value, bool))):
+                raise UnescapedValue(f"catalogue value {name!r} was not escaped: {value!r:.80}")
+        return values
+
+    def __call__(self, key: str, **values) -> Escaped:
+        return Escaped(self.tr(key, **self._check(values)))
+
+    def count(self, key: str, n: int, **values) -> Escaped:
+        return Escaped(self.tr.count(key, int(n), **self._check(values)))
+
+    def join(self, items) -> Escaped:
+        """Escaped items joined with the language's list separator."""
+        return _join(items, self.tr("list.sep"))
+
+    def has(self, key: str) -> bool:
+        return self.tr.has(key)
+
+
+def _comments(text, prefix: str = "# ") -> Escaped:
+    """Catalogue text (already escaped) as comment lines: each line of it after ``prefix``."""
+    if not isinstance(text, Escaped):
+        raise UnescapedValue(f"comment text that was not escaped: {text!r:.80}")
+    return Escaped("\n".join((prefix + line).rstrip() for line in str(text).split("\n")))
 
 
 def _ident(value) -> str:
@@ -100,6 +140,7 @@ def _filters() -> dict:
         "rendered": lambda v: Escaped(v),
         "num": lambda v: int(v),
         "ident": _escaper(_ident),
+        "comments": _comments,
     }
 
 

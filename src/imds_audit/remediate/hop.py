@@ -14,27 +14,20 @@ def _int(value) -> int | None:
         return None
 
 
-def recommended_hop_limit(group: dict, source: dict) -> int:
+def source_hop(group: dict, source: dict) -> int:
+    """Today's effective hop limit of a source (the group's when the source does not say; else 1)."""
+    return _int(source.get("hop_limit")) or _int(group.get("hop_limit")) or 1
+
+
+def hop_limit_for(group: dict, source: dict) -> int:
     """The hop limit to write next to ``HttpTokens=required``.
 
-    Rules, in order:
-    - the analysis's own recommendation (column ``recommended_hop_limit``) wins when it gives one;
-    - a hop limit above 1 that the analysis flags as ``excessive`` (no sign of EKS/ECS nodes) goes back
-      to 1: only containers need the extra hop, and it lets them reach the credentials;
+    - above 1 where the analysis flags it ``excessive`` (no sign of EKS/ECS nodes): back to 1, because
+      only containers need the extra hop, and it lets them reach the credentials;
     - otherwise an effective hop limit above 1 is kept (EKS/ECS nodes: pods and tasks need it to get a
       token, lowering it would break them);
     - otherwise 1, the API default.
     """
-    recommended = _int(group.get("recommended_hop_limit"))
-    if recommended:
-        return recommended
-    effective = _int(source.get("hop_limit")) or _int(group.get("hop_limit")) or 1
     if group.get("hop_limit_flag") == "excessive":
         return 1
-    return max(1, effective)
-
-
-def hop_note(group: dict, source: dict, chosen: int) -> tuple[int, int] | None:
-    """(before, after) when the fix changes the effective hop limit, for the text next to the fix."""
-    before = _int(source.get("hop_limit")) or _int(group.get("hop_limit")) or 1
-    return (before, chosen) if before != chosen else None
+    return max(1, source_hop(group, source))

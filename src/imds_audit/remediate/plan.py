@@ -1,8 +1,9 @@
 """What must change, per account and region, to make every non-compliant group IMDSv2-only.
 
-Pure: findings in, a list of actions out. Each action is done once even when several groups need it
-(a template shared by groups gets one new version per source version). Commands, Terraform and console
-text are all rendered from these actions, so the three channels always agree.
+Pure: findings in, one plan out, built once per run (``pipeline``) and stored with the findings. Each
+action is done once even when several groups need it (a template shared by groups gets one new version
+per source version). The bundle, each group's fix in the report, the console steps and Terraform are
+all rendered from this one plan, so every channel says the same thing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from imds_audit.remediate.hop import hop_note, recommended_hop_limit
+from imds_audit.remediate.hop import hop_limit_for, source_hop
 from imds_audit.remediate.quoting import Var, launch_template_name_for
 from imds_audit.remediate.readiness import Readiness, readiness_warning
 
@@ -37,13 +38,23 @@ class Action:
 
 
 @dataclass
+class HopChange:
+    """A fixed source whose hop limit differs from today's, or from the one the group needs."""
+    source: dict
+    before: int                   # today's effective hop limit
+    after: int                    # what the new version sets
+    wanted: int                   # what this group alone would get
+    shared_with: list = field(default_factory=list)  # other groups of the version that set ``after``
+
+
+@dataclass
 class GroupFix:
     group: dict
     sources: list                 # the group's source rows (dicts)
     actions: list                 # the actions that fix this group, in run order
     readiness: Readiness | None
     unfixable: list               # source rows of the group that cannot be fixed (unknown verdict)
-    hop_changes: list             # (source label, before, after) where the hop limit changes
+    hop_changes: list             # HopChange, where the hop limit changes or is kept for another group
 
 
 @dataclass
@@ -53,11 +64,11 @@ class Plan:
     scopes: list                  # (account_id, region) pairs the estate covers, for preventive controls
 
     def fix_for(self, account_id: str, region: str, asg_name: str) -> GroupFix | None:
-        for fix in self.fixes:
-            g = fix.group
-            if (g["account_id"], g["region"], g["asg_name"]) == (account_id, region, asg_name):
-                return fix
-        return None
+        index = self.__dict__.get("_index")
+        if index is None or len(index) != len(self.fixes):
+            index = {(f.group["account_id"], f.group["region"], f.group["asg_name"]): f for f in self.fixes}
+            self.__dict__["_index"] = index
+        return index.get((account_id, region, asg_name))
 
 
 def _records(frame) -> list[dict]:
@@ -265,24 +276,11 @@ def _sort_key(action: Action, position: int) -> tuple:
 
 def build_plan(groups, sources, launch_configurations=None) -> Plan:
     """The actions that make every non-compliant group IMDSv2-only, and per group which of them it needs."""
-    return plan_from_records(_records(groups), _records(sources), lc_index(_records(launch_configurations)))
-
-
-def sources_by_group(source_rows: list[dict]) -> dict[tuple, list[dict]]:
-    """Source records per (account_id, region, asg_name), each list in source order."""
+    group_rows, source_rows = _records(groups), _records(sources)
+    builder = _Builder(source_rows, lc_index(_records(launch_configurations)))
     by_group: dict[tuple, list[dict]] = {}
-    for s in source_rows:
-        by_group.setdefault((s["account_id"], s["region"], s["asg_name"]), []).append(s)
-    return by_group
-
-
-def plan_from_records(group_rows: list[dict], source_rows: list[dict], lcs: dict,
-                      by_group: dict[tuple, list[dict]] | None = None) -> Plan:
-    """build_plan on records already converted by ``_records`` (``lcs`` from ``lc_index``): the batch
-    API converts each frame once and builds many small plans from the same records."""
-    builder = _Builder(source_rows, lcs)
-    if by_group is None:
-        by_group = sources_by_group(source_rows)
+    for src in source_rows:
+        by_group.setdefault((src["account_id"], src["region"], src["asg_name"]), []).append(src)
 
     fixes = []
     for g in sorted(group_rows, key=lambda r: (r["account_id"], r["region"], r["asg_name"])):
@@ -290,25 +288,24 @@ def plan_from_records(group_rows: list[dict], source_rows: list[dict], lcs: dict
             continue           # only groups that allow IMDSv1 get a fix; unknown ones are named, not guessed
         acct, region, name = g["account_id"], g["region"], g["asg_name"]
         mine = by_group.get((acct, region, name), [])
-        actions, unfixable, hop_changes = [], [], []
+        actions, unfixable, wanted = [], [], []
         for src in mine:
             if src.get("status") == "compliant":
                 continue       # a source already IMDSv2-only (or with the endpoint off) is left alone
             if src.get("status") != "non_compliant":
                 unfixable.append(src)
                 continue
-            hop = recommended_hop_limit(g, src)
-            change = hop_note(g, src, hop)
-            if change:
-                hop_changes.append((src, *change))
+            hop = hop_limit_for(g, src)
             if src.get("source_kind") == "launch_configuration":
                 read, create = builder.migrate_lc(acct, region, g, src, hop)
+                wanted.append((src, hop, create))
                 actions += [read, create, builder.switch_group(acct, region, g, src, create)]
                 continue
             if src.get("version_resolved") is None or not src.get("launch_template_id"):
                 unfixable.append(src)
                 continue
             version = builder.new_version(acct, region, src, hop, name)
+            wanted.append((src, hop, version))
             actions.append(version)
             requested = str(src.get("version_requested") or "$Default")
             # How the group names its version decides what makes it use the new one.
@@ -323,10 +320,14 @@ def plan_from_records(group_rows: list[dict], source_rows: list[dict], lcs: dict
         if actions and (_instances(g) or 0) > 0:
             # Running instances keep their old settings until replaced; with none, nothing to replace.
             actions.append(builder.refresh(acct, region, g))
-        fixes.append(GroupFix(group=g, sources=mine, actions=_unique(actions), readiness=readiness_warning(g),
-                              unfixable=unfixable, hop_changes=hop_changes))
+        fix = GroupFix(group=g, sources=mine, actions=_unique(actions), readiness=readiness_warning(g),
+                       unfixable=unfixable, hop_changes=[])
+        fix.hop_changes = wanted  # resolved below, once every group has had its say on shared versions
+        fixes.append(fix)
 
     builder.keep_latest()
+    for fix in fixes:
+        fix.hop_changes = _hop_changes(fix.group, fix.hop_changes)
     ordered = [a for _, a in sorted(
         ((_sort_key(a, i), a) for i, a in enumerate(builder.actions.values())), key=lambda t: t[0])]
     _renumber(ordered)
@@ -349,6 +350,19 @@ def plan_from_records(group_rows: list[dict], source_rows: list[dict], lcs: dict
         fix.actions.sort(key=lambda a: rank[id(a)])
     scopes = sorted({(g["account_id"], g["region"]) for g in group_rows})
     return Plan(actions=ordered, fixes=fixes, scopes=scopes)
+
+
+def _hop_changes(group: dict, wanted: list) -> list[HopChange]:
+    """Where a fixed source's hop limit changes, and where a version shared with other groups keeps a
+    larger one than this group needs (one version serves them all: the larger limit breaks none)."""
+    out = []
+    for src, hop, action in wanted:
+        after = int(action.facts["hop"])
+        before = source_hop(group, src)
+        others = [n for n in action.groups if n != group["asg_name"]] if after != hop else []
+        if before != after or others:
+            out.append(HopChange(source=src, before=before, after=after, wanted=hop, shared_with=others))
+    return out
 
 
 def _renumber(ordered: list) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-from imds_audit.remediate.env import render
-from imds_audit.remediate.quoting import hcl_label, sh_join
 
 
 def scp_policy() -> dict:
@@ -45,28 +43,8 @@ def policy_json(policy: dict) -> str:
     return json.dumps(policy, indent=2) + "\n"
 
 
-def account_default_command(region: str) -> list[str]:
-    return ["aws", "ec2", "modify-instance-metadata-defaults", "--http-tokens", "required",
-            "--http-endpoint", "enabled", "--region", region]
-
-
 def scopes_by_account(scopes) -> list[tuple[str, list[str]]]:
     accounts: dict[str, list[str]] = {}
     for account_id, region in sorted(scopes):
         accounts.setdefault(account_id, []).append(region)
     return sorted(accounts.items())
-
-
-def render_preventive_terraform(scopes, lang: str = "en") -> str:
-    accounts = [{"account_id": acct, "label": hcl_label("acct", acct),
-                 "regions": [{"region": r, "label": hcl_label("imds", acct, r)} for r in regions]}
-                for acct, regions in scopes_by_account(scopes)]
-    return render(f"preventive.{lang}.tf.j2", accounts=accounts)
-
-
-def preventive_cli(account_id: str, regions, lang: str = "en") -> str:
-    """The account default, one command per region, as text to paste (credentials of that account)."""
-    head = (f"# account {account_id}: IMDSv2 by default for new instances" if lang == "en"
-            else f"# アカウント {account_id}: 新しいインスタンスを既定で IMDSv2 必須にする")
-    from imds_audit.remediate.quoting import comment
-    return "\n".join([comment(head)] + [sh_join(account_default_command(r)) for r in regions]) + "\n"

@@ -8,7 +8,6 @@ so these blocks are to be merged into the resource that manages it (or into the 
 
 from __future__ import annotations
 
-from imds_audit.remediate.env import render
 from imds_audit.remediate.plan import GroupFix
 from imds_audit.remediate.quoting import hcl_label
 
@@ -76,7 +75,3 @@ def model(fixes: list[GroupFix]) -> list[dict]:
         scope["templates"] = [scope["templates"][k] for k in sorted(scope["templates"], key=str)]
         out.append(scope)
     return out
-
-
-def render_terraform(fixes: list[GroupFix], lang: str = "en") -> str:
-    return render(f"terraform.{lang}.tf.j2", scopes=model(fixes))

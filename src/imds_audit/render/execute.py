@@ -1,30 +1,26 @@
-"""Run the parameterised notebook with papermill; the executed notebook is kept as evidence."""
+"""Run a parameterised notebook with papermill; the executed notebook is kept as evidence.
+
+The notebooks ship inside the package (``imds_audit/notebooks``; the repository's ``notebooks/`` links
+to them), so an installed imds-audit finds them wherever it is installed."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import imds_audit
-
-NOTEBOOK_ENV = "IMDS_AUDIT_NOTEBOOK"
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def notebook_path(name: str = "audit.ipynb") -> Path:
-    """The report notebook: $IMDS_AUDIT_NOTEBOOK, else ``notebooks/`` of the source tree."""
-    if os.environ.get(NOTEBOOK_ENV):
-        return Path(os.environ[NOTEBOOK_ENV])
-    here = Path(imds_audit.__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "notebooks" / name
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"notebook {name} not found (set {NOTEBOOK_ENV} to its path)")
+    path = NOTEBOOKS / name
+    if not path.is_file():
+        raise FileNotFoundError(f"notebook {name} is not installed with imds-audit ({NOTEBOOKS})")
+    return path
 
 
 def execute(parameters: dict, out_ipynb: str | os.PathLike, notebook: str | os.PathLike | None = None,
             kernel_name: str = "python3", timeout: int = 600) -> Path:
-    """Execute ``notebook`` with ``parameters`` into ``out_ipynb`` (papermill), in the output folder."""
+    """Execute ``notebook`` (audit.ipynb) with ``parameters`` into ``out_ipynb``, in the output folder."""
     import papermill
 
     out_ipynb = Path(out_ipynb)

@@ -10,14 +10,13 @@ never becomes a formula.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import pandas as pd
 
-from imds_audit.analyze.history import DIFF_COLUMNS
-from imds_audit.analyze.model import FINDING_COLUMNS, SOURCE_COLUMNS
+from imds_audit.i18n import languages
+from imds_audit.model import DIFF_COLUMNS, FINDING_COLUMNS, SOURCE_COLUMNS, reason_column
 from imds_audit.present.summary import ROLE_COLUMNS, roles_of
 
 # A CSV value holding a lone CR must be quoted, or readers split the row there; Python's csv module
@@ -27,29 +26,35 @@ CSV_LINE_END = "\r\n"
 NOT_ASSESSED_COLUMNS = ["account_id", "region", "api", "outcome", "message"]
 
 
-def tables(findings, comparison: dict | None = None) -> dict[str, pd.DataFrame]:
-    """The exported tables, each with its documented columns in order; ``comparison`` (from
-    present.summary.comparison) adds diff, roles_diff and trend."""
+def _reasons() -> list[str]:
+    return [reason_column(lang) for lang in languages()]
+
+
+def tables(findings) -> dict[str, pd.DataFrame]:
+    """The exported tables, each with its documented columns in order; with a comparison also diff,
+    roles_diff and trend."""
     na = findings.not_assessed if findings.not_assessed is not None else pd.DataFrame()
     na = na.reindex(columns=NOT_ASSESSED_COLUMNS)
+    group_columns = FINDING_COLUMNS + [c for c in _reasons() if c not in FINDING_COLUMNS]
     out = {
-        "groups": findings.groups.reindex(columns=FINDING_COLUMNS),
+        "groups": findings.groups.reindex(columns=group_columns),
         "roles": roles_of(findings)[ROLE_COLUMNS],
-        "sources": findings.sources.reindex(columns=SOURCE_COLUMNS),
+        "sources": findings.sources.reindex(columns=SOURCE_COLUMNS + _reasons()),
         "not_assessed": na,
     }
-    if comparison is not None:
-        out["diff"] = comparison["diff"].reindex(columns=DIFF_COLUMNS)
-        out["roles_diff"] = comparison["roles_diff"]
-        out["trend"] = comparison["series"]
+    if findings.diff is not None:
+        out["diff"] = findings.diff.reindex(columns=DIFF_COLUMNS)
+        out["roles_diff"] = findings.roles_diff
+        if findings.trend is not None:
+            out["trend"] = findings.trend
     return out
 
 
-def write_csv(findings, out_dir, comparison: dict | None = None) -> dict[str, Path]:
+def write_csv(findings, out_dir) -> dict[str, Path]:
     out_dir = Path(out_dir)
-    t = tables(findings, comparison)
+    t = tables(findings)
     paths = {"findings.csv": out_dir / "findings.csv", "roles.csv": out_dir / "roles.csv"}
-    if comparison is not None:
+    if findings.diff is not None:
         paths.update({"diff.csv": out_dir / "diff.csv", "roles_diff.csv": out_dir / "roles_diff.csv"})
     names = {"findings.csv": "groups", "roles.csv": "roles", "diff.csv": "diff", "roles_diff.csv": "roles_diff"}
     for file, path in paths.items():
@@ -82,14 +87,14 @@ def _xlsx_text(value: str) -> str:
     return _OOXML_CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", value)
 
 
-def write_xlsx(findings, path, comparison: dict | None = None) -> Path:
+def write_xlsx(findings, path) -> Path:
     """A sheet per table, header frozen, autofilter on every sheet."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     wb.remove(wb.active)
-    for name, frame in tables(findings, comparison).items():
+    for name, frame in tables(findings).items():
         ws = wb.create_sheet(name)
         ws.append(list(frame.columns))
         for r, row in enumerate(frame.itertuples(index=False, name=None), start=2):
@@ -110,24 +115,24 @@ def write_xlsx(findings, path, comparison: dict | None = None) -> Path:
     return path
 
 
-def write_json(findings, path, metadata: dict | None = None, comparison: dict | None = None) -> Path:
-    doc = {"metadata": metadata or {}}
-    for name, frame in tables(findings, comparison).items():
+def metadata(meta: dict | None) -> dict:
+    """findings.json's metadata: where the findings come from, as this export has always named it."""
+    meta = meta or {}
+    snapshot, previous = meta.get("snapshot") or {}, meta.get("previous")
+    out = {"collected_at": snapshot.get("collected_at"), "collected_by": snapshot.get("collected_by"),
+           "tool_version": snapshot.get("tool_version"), "snapshot_sha256": snapshot.get("sha256"),
+           "scope": snapshot.get("scope") or {}, "settings": snapshot.get("settings") or {},
+           "generated_at": meta.get("generated_at"), "options": meta.get("options") or {}}
+    if previous:
+        out["previous"] = {"collected_at": previous.get("collected_at"), "snapshot_sha256": previous.get("sha256")}
+        out["history_points"] = meta.get("history_points", 0)
+    return out
+
+
+def write_json(findings, path) -> Path:
+    doc = {"metadata": metadata(findings.meta)}
+    for name, frame in tables(findings).items():
         doc[name] = json.loads(frame.to_json(orient="records", date_format="iso"))
     path = Path(path)
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
-
-
-def write(findings, out_dir: str | os.PathLike, formats, metadata: dict | None = None,
-          comparison: dict | None = None) -> dict[str, Path]:
-    """The exports named in ``formats`` (csv, xlsx, json); other formats are not this module's."""
-    out_dir = Path(out_dir)
-    out: dict[str, Path] = {}
-    if "csv" in formats:
-        out.update(write_csv(findings, out_dir, comparison))
-    if "xlsx" in formats:
-        out["findings.xlsx"] = write_xlsx(findings, out_dir / "findings.xlsx", comparison)
-    if "json" in formats:
-        out["findings.json"] = write_json(findings, out_dir / "findings.json", metadata, comparison)
-    return out

@@ -1,4 +1,4 @@
-"""A small set of findings that exercises every remediation rule (tests, docs, a look at the output)."""
+"""A small set of findings that exercises every remediation rule (a test fixture: tests and the bench)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ GROUP_COLUMNS = ["account_id", "region", "asg_name", "status", "launch_kind", "d
 SOURCE_COLUMNS = ["account_id", "region", "asg_name", "source_kind", "position", "launch_template_id",
                   "launch_template_name", "version_requested", "version_resolved", "launch_configuration_name",
                   "image_id", "iam_instance_profile", "http_tokens", "http_endpoint", "hop_limit",
-                  "declared_http_tokens", "status", "reason"]
+                  "declared_http_tokens", "status", "reason_code", "tokens_from", "reason"]
 LC_COLUMNS = ["account_id", "region", "launch_configuration_name", "http_tokens", "http_endpoint", "hop_limit",
               "image_id", "instance_type", "iam_instance_profile"]
 
@@ -36,7 +36,7 @@ def lt_source(name, lt_id, lt_name, requested, resolved, *, position="single", t
             "version_requested": requested, "version_resolved": resolved, "launch_configuration_name": None,
             "image_id": "ami-0123456789abcdef0", "iam_instance_profile": "app-profile", "http_tokens": tokens,
             "http_endpoint": "enabled", "hop_limit": hop, "declared_http_tokens": tokens, "status": status,
-            "reason": f"launch template {lt_name} ({lt_id}) version {resolved}: HttpTokens {tokens}"}
+            "reason_code": "imdsv1_allowed" if tokens == "optional" else "tokens_required", "tokens_from": "declared"}
 
 
 def lc_source(name, lc_name, *, hop=1, account=ACCOUNT, region=REGION) -> dict:
@@ -45,7 +45,7 @@ def lc_source(name, lc_name, *, hop=1, account=ACCOUNT, region=REGION) -> dict:
             "version_requested": None, "version_resolved": None, "launch_configuration_name": lc_name,
             "image_id": "ami-0123456789abcdef0", "iam_instance_profile": "app-profile", "http_tokens": "optional",
             "http_endpoint": "enabled", "hop_limit": hop, "declared_http_tokens": None,
-            "status": "non_compliant", "reason": f"launch configuration {lc_name}: HttpTokens optional"}
+            "status": "non_compliant", "reason_code": "imdsv1_allowed", "tokens_from": "declared"}
 
 
 def frames(groups: list[dict], sources: list[dict], lcs: list[dict] | None = None):
@@ -86,3 +86,35 @@ def example_findings():
             "image_id": "ami-0123456789abcdef0", "instance_type": "t3.small",
             "iam_instance_profile": "app-profile"}]
     return frames(groups, sources, lcs)
+
+
+def plan(groups, sources, lcs=None):
+    """The run's one plan over these frames, commands attached (as every channel renders it)."""
+    from imds_audit.remediate import build_plan
+    from imds_audit.remediate.render import prepare
+
+    return prepare(build_plan(groups, sources, lcs))
+
+
+def write_bundle(groups, sources, lcs, out, lang: str = "en"):
+    """remediation/ of a report from these frames, written as ``render.writers`` writes it."""
+    from pathlib import Path
+
+    from imds_audit.remediate import bundle_files
+    from imds_audit.render.output import write_text
+
+    for name, (text, executable) in bundle_files(plan(groups, sources, lcs), lang).items():
+        write_text(Path(out) / "remediation" / name, text, executable)
+    return Path(out) / "remediation"
+
+
+def remediation_for_group(groups, sources, name: str, lang: str = "en", lcs=None) -> dict:
+    """One group's console / CLI / Terraform / warning, from the one plan over all ``groups``."""
+    from imds_audit.remediate import group_parts, warning_text
+
+    p = plan(groups, sources, lcs)
+    row = groups[groups["asg_name"].eq(name)].iloc[0]
+    fix = p.fix_for(row["account_id"], row["region"], name)
+    if fix is None:
+        return {"console": "", "cli": "", "terraform": "", "warning": warning_text(row.to_dict(), lang)}
+    return group_parts(fix, lang)
