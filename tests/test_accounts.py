@@ -62,4 +62,4 @@ def test_denied_assume_role_is_a_failure_not_a_drop(org):
 def test_unreachable_profile_is_reported():
     targets, arn, failures = accounts.from_profiles(["does-not-exist"])
     assert targets == [] and arn == ""
-    assert failures[0]["account_id"] == "profile:does-not-exist"
+    assert failures[0]["account_id"] == "profile does-not-exist"

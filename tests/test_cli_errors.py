@@ -54,3 +54,46 @@ def test_bad_previous(good, tmp_path):
 def test_unknown_format_and_language(good, tmp_path):
     _assert_user_error(_run("report", str(good), "--out", str(tmp_path / "o"), "--format", "docx"), "unknown format")
     _assert_user_error(_run("report", str(good), "--out", str(tmp_path / "o"), "--lang", "fr"), "--lang must be")
+
+
+def test_no_credentials_names_the_ways_in(tmp_path, monkeypatch):
+    """No credentials at all: one line naming `aws sso login`, AWS_PROFILE and the demo; never
+    'profile:None'."""
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("AWS_")}
+    env.update({"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+                "AWS_EC2_METADATA_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1"})
+    done = subprocess.run([CLI, "collect", "--out", str(tmp_path / "s"), "--regions", "us-east-1"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    line = done.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert "aws sso login" in line and "AWS_PROFILE" in line and "imds-audit demo" in line
+    assert "profile:None" not in line and "None" not in line
+
+
+def test_org_role_outside_an_organization_says_so(monkeypatch):
+    """AWS answers ListAccounts outside an organization with AWSOrganizationsNotInUseException (botocore's
+    Stubber stands in for it: moto answers with no accounts, which is said too)."""
+    from botocore.stub import Stubber
+    from moto import mock_aws
+
+    from imds_audit.collect import run
+    from imds_audit.collect.audit import CollectError, collect_estate
+
+    with mock_aws():
+        with pytest.raises(CollectError, match="no account of an AWS Organization"):
+            collect_estate(org_role="OrganizationAccountAccessRole", regions=["us-east-1"])
+        real = run.client
+
+        def stubbed(session, service, region=None):
+            c = real(session, service, region)
+            if service == "organizations":
+                stub = Stubber(c)
+                stub.add_client_error("list_accounts", "AWSOrganizationsNotInUseException",
+                                      "Your account is not a member of an organization.")
+                stub.activate()
+            return c
+        monkeypatch.setattr(run, "client", stubbed)
+        monkeypatch.setattr("imds_audit.collect.accounts.client", stubbed)
+        with pytest.raises(CollectError, match="is not in an AWS Organization; audit it with --profile"):
+            collect_estate(org_role="OrganizationAccountAccessRole", regions=["us-east-1"])

@@ -24,7 +24,8 @@ def _view(snapshot, lang="en", **kw):
 def _all_html(view):
     parts = [view.assets(plotlyjs=False), view.headline(), view.scope(), view.coverage_chart(),
              view.chart("roles"), view.chart("tiers"), view.chart("drift"), view.roles(), view.next_steps(),
-             view.groups(), view.remediation(), view.methodology(), view.trend(), view.metadata()]
+             view.groups(), view.exceptions(), view.remediation(), view.methodology(), view.trend(),
+             view.metadata()]
     return "".join(parts)
 
 
@@ -163,3 +164,29 @@ def test_metadata_says_when_the_snapshot_is_of_an_older_schema(snapshot, lang, e
     old = dataclasses.replace(snapshot, schema_version=1)
     assert old.migration_note
     assert expect in _view(old, lang).metadata()
+
+
+def test_accepted_risks_are_shown_with_their_justification(snapshot):
+    from datetime import date
+
+    from imds_audit import pipeline
+    from imds_audit.analyze import exceptions as accepted
+
+    f = fx.make_findings()
+    entries = accepted.parse({"exceptions": [
+        {"asg": "web-prod", "reason": "vendor <agent> 4.x", "owner": "ops@example.com", "expires": "2099-01-31"},
+        {"asg": "batch-*", "reason": "old", "owner": "x@example.com", "expires": "2020-01-01"},
+        {"asg": "gone-*", "reason": "gone", "owner": "y@example.com", "expires": "2099-01-01"}]})
+    summary = pipeline.with_exceptions(f, entries, date(2026, 12, 1))
+    f = fx.report_findings(snapshot, f)
+    f.meta["exceptions"] = summary
+    view = ReportView(f, lang="en")
+    page = str(view.exceptions())
+    assert "web-prod" in page and "vendor &lt;agent&gt; 4.x" in page and "31 January 2099" in page
+    assert "Exception expired" in page and "batch-etl" in page        # kept in the table, marked expired
+    assert "Stale entries" in page and "gone-*" in page and "Expired entries" in page
+    assert "One of them is an accepted risk" in view.sentence()
+    groups = str(view.groups())
+    assert "Accepted risk" in groups and "web-prod" in groups          # never hidden from the groups table
+    ja = ReportView(f, lang="ja")
+    assert "受容済み" in str(ja.exceptions()) and "受容済みのリスク" in ja.sentence()

@@ -72,6 +72,10 @@ FINDING_COLUMNS = [
     "reason_code",      # the code the reasons are rendered from; ``reason_position`` names its source
     "reason_position",
     "asg_arn",
+    "tags",             # the allow-listed tags (JSON object text): what --exceptions and owners match on
+    "severity",         # INFORMATIONAL | LOW | MEDIUM | HIGH | CRITICAL (analyze.severity), as ASFF/OCSF carry it
+    # an accepted risk (--exceptions): accepted | expired | "" (the group's status is never changed)
+    "exception", "exception_reason", "exception_owner", "exception_expires", "exception_ticket",
 ]
 # Columns of every language's rendered reason: ``reason`` is English, others are ``reason_<lang>``.
 REASON_COLUMN = "reason"

@@ -8,7 +8,7 @@ and every export read.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +16,8 @@ import pandas as pd
 from imds_audit import findings as fnd
 from imds_audit import snapshot as snap
 from imds_audit.analyze import analyze, history
+from imds_audit.analyze import exceptions as accepted
+from imds_audit.analyze.severity import severity
 from imds_audit.analyze.coverage import coverage
 from imds_audit.i18n import Catalogue, languages, reasons
 from imds_audit.model import reason_column
@@ -51,8 +53,18 @@ def with_coverage(f: fnd.Findings) -> fnd.Findings:
 
 
 def analysed(snapshot: snap.Snapshot) -> fnd.Findings:
-    """One snapshot's findings: verdicts, roles, coverage, and the reasons in words."""
-    return with_coverage(in_words(analyze(snapshot)))
+    """One snapshot's findings: verdicts, roles, severity, coverage, and the reasons in words."""
+    f = analyze(snapshot)
+    f.groups["severity"] = severity(f.groups)
+    return with_coverage(in_words(f))
+
+
+def with_exceptions(f: fnd.Findings, entries, today: date | None = None) -> dict:
+    """Accepted risks (--exceptions) on the groups: a matched group keeps its status and carries the
+    exception; returns the summary (accepted, expired and stale entries) the report lists."""
+    outcome = accepted.apply(f.groups, entries, today or date.today())
+    f.groups = outcome.groups
+    return outcome.summary()
 
 
 def _moment(snapshot):
@@ -91,7 +103,7 @@ def compare(current: fnd.Findings, previous: fnd.Findings | None, series_points:
 
 
 def build(snapshot_path, previous=None, history_paths=(), client: str = "", engagement: str = "",
-          lang: str = "en") -> fnd.Findings:
+          lang: str = "en", exceptions=None, today: date | None = None) -> fnd.Findings:
     """Everything a report shows, from a snapshot and optionally earlier ones.
 
     ``history_paths``: earlier snapshots for the trend; every one of them (and ``previous``) is a point
@@ -105,6 +117,7 @@ def build(snapshot_path, previous=None, history_paths=(), client: str = "", enga
     prev_snap = snap.read(previous) if previous else comparison_snapshot(current_snap, earlier)
 
     current = analysed(current_snap)
+    excepted = with_exceptions(current, exceptions, today) if exceptions is not None else None
     done: dict[str, fnd.Findings] = {current_snap.digest: current}
 
     def of(s):
@@ -122,6 +135,7 @@ def build(snapshot_path, previous=None, history_paths=(), client: str = "", enga
     with_plan(current, current_snap["launch_configurations"])
     current.meta = meta(current_snap, prev_snap, prev, len(points) if current.trend is not None else 0,
                         client=client, engagement=engagement, lang=lang)
+    current.meta["exceptions"] = excepted
     return current
 
 
@@ -151,4 +165,4 @@ def write(f: fnd.Findings, findings_dir) -> Path:
 
 
 __all__ = ["analysed", "build", "compare", "comparison_snapshot", "in_words", "meta", "roles_in_words",
-           "verdicts_in_words", "with_coverage", "with_plan", "write"]
+           "verdicts_in_words", "with_coverage", "with_exceptions", "with_plan", "write"]

@@ -31,7 +31,8 @@ def from_profiles(profiles: list[str | None], region: str | None = None) -> tupl
             account, who = caller_account(session)
         except Exception as exc:
             outcome, message = classify(exc)
-            failures.append({"account_id": f"profile:{profile}", "api": "GetCallerIdentity",
+            failures.append({"account_id": f"profile {profile}" if profile else "default credentials",
+                             "api": "GetCallerIdentity",
                              "outcome": outcome, "message": message})
             continue
         arn = arn or who

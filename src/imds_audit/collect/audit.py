@@ -26,11 +26,10 @@ def collect_estate(profiles=(None,), regions=None, org_role: str | None = None, 
         regions = [r.strip() for r in regions.split(",") if r.strip()]
     region_list = list(regions) if regions else None
     targets, who, failures = acc.from_profiles(list(profiles or [None]))
+    if not targets:
+        raise CollectError(no_credentials(failures))
     if org_role:
-        if not targets:
-            raise CollectError("cannot reach AWS with the given credentials: " + "; ".join(
-                f["message"] for f in failures))
-        org_targets, org_failures = acc.from_organization(targets[0].session, org_role, accounts)
+        org_targets, org_failures = _organization(acc, targets[0], org_role, accounts)
         targets, failures = org_targets, failures + org_failures
     elif accounts:
         include, exclude = acc.parse_accounts(accounts)
@@ -44,3 +43,35 @@ def collect_estate(profiles=(None,), regions=None, org_role: str | None = None, 
     if out is not None:
         snap.write(result, out)
     return result
+
+
+def no_credentials(failures: list[dict]) -> str:
+    """What to do when no profile reached AWS: the causes, then how to sign in (or try the demo)."""
+    causes = "; ".join(f"{f['account_id']}: {f['message']}" for f in failures) or "no profile given"
+    return (f"cannot reach AWS ({causes}). Sign in first (e.g. `aws sso login --profile NAME`), then pass "
+            "--profile NAME or set AWS_PROFILE; or run `imds-audit demo` to audit the built-in simulated estate")
+
+
+def _organization(acc, target, org_role: str, accounts: str | None):
+    """The organization's member accounts, or a CollectError that says why they cannot be listed."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        members, failures = acc.from_organization(target.session, org_role, accounts)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "AWSOrganizationsNotInUseException":
+            raise CollectError(f"--org-role: account {target.account_id} is not in an AWS Organization; audit it "
+                               "with --profile (repeat it for several accounts) instead") from None
+        if code in ("AccessDeniedException", "AccessDenied"):
+            raise CollectError(f"--org-role: account {target.account_id} may not list the organization's "
+                               f"accounts ({code}); run from the management account or a delegated "
+                               "administrator, with organizations:ListAccounts") from None
+        raise CollectError(f"--org-role: the organization's accounts could not be listed ({code})") from None
+    except BotoCoreError as exc:
+        raise CollectError(f"--org-role: the organization's accounts could not be listed ({exc})") from None
+    if not members and not failures and not accounts:
+        # AWS raises AWSOrganizationsNotInUseException here; an emulator may answer with no accounts
+        raise CollectError(f"--org-role: no account of an AWS Organization was listed for account "
+                           f"{target.account_id}; audit it with --profile instead")
+    return members, failures

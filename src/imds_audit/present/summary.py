@@ -62,7 +62,16 @@ def headline(findings) -> dict:
         "drift_groups": int(groups["drift"].fillna(False).astype(bool).sum()),
         "blocked_groups": int(groups["readiness"].eq("blocked").sum()),
         "not_assessed": 0 if findings.not_assessed is None else len(findings.not_assessed),
+        # accepted risks (--exceptions): groups that keep their status but are covered by a valid entry
+        "accepted": int(_accepted(groups).sum()),
+        "accepted_non_compliant": int((_accepted(groups) & groups["status"].eq("non_compliant").fillna(False)).sum()),
     }
+
+
+def _accepted(groups: pd.DataFrame) -> pd.Series:
+    if "exception" not in groups.columns:
+        return pd.Series(False, index=groups.index)
+    return groups["exception"].eq("accepted").fillna(False).astype(bool)
 
 
 def top_roles(findings, n: int = 5, lang: str = "en") -> pd.DataFrame:

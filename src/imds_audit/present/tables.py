@@ -53,7 +53,7 @@ def _yes(value, tr) -> Cell:
 
 GROUP_HEADERS = ["account_id", "region", "asg_name", "status", "launch_source", "effective_http_tokens",
                  "http_endpoint", "hop_limit", "iam_role", "risk_tier", "instances",
-                 "instances_allowing_imdsv1", "imdsv1_calls", "drift", "readiness", "reason"]
+                 "instances_allowing_imdsv1", "imdsv1_calls", "drift", "readiness", "exception", "reason"]
 NUMERIC = {"hop_limit", "instances", "instances_allowing_imdsv1", "imdsv1_calls", "risk_score",
            "risk_rank", "exposed_groups", "exposed_instances"}
 
@@ -88,9 +88,39 @@ def groups_table(groups: pd.DataFrame, tr, table_id: str = "ia-groups-table",
             _yes(g["drift"], tr),
             Cell(tr.label("readiness", g["readiness"]), cls=f"ready-{g['readiness']}",
                  title=_text(g.get("imdsv1_callers") or None, tr)),
+            _exception_cell(g, tr),
             Cell(_text(g["reason"], tr), cls="reason"),
         ])
         statuses.append(status)
+    return Table(table_id, headers, rows, statuses)
+
+
+def _exception_cell(g: dict, tr) -> Cell:
+    state = g.get("exception")
+    if not isinstance(state, str) or not state:
+        return Cell("", "")
+    return Cell(tr.label("exception", state), state, f"exception-{state}", _text(g.get("exception_reason"), tr))
+
+
+EXCEPTION_HEADERS = ["account_id", "region", "asg_name", "status", "exception", "exception_reason",
+                     "exception_owner", "exception_expires", "exception_ticket"]
+
+
+def exceptions_table(groups: pd.DataFrame, tr, table_id: str = "ia-exceptions-table") -> Table:
+    """The groups an accepted-risk exception covers (or covered, when it expired), with the justification."""
+    headers = [(tr(f"col.{c}"), "text") for c in EXCEPTION_HEADERS]
+    if "exception" not in groups.columns:
+        return Table(table_id, headers, [])
+    marked = groups[groups["exception"].isin(["accepted", "expired"]).fillna(False)]
+    rows, statuses = [], []
+    for g in marked.sort_values(["exception", "account_id", "region", "asg_name"], kind="stable").to_dict("records"):
+        rows.append([Cell(_text(g["account_id"], tr)), Cell(_text(g["region"], tr)),
+                     Cell(_text(g["asg_name"], tr), cls="name"),
+                     Cell(tr.label("status", g["status"]), g["status"], f"status status-{g['status']}"),
+                     _exception_cell(g, tr), Cell(_text(g.get("exception_reason"), tr), cls="reason"),
+                     Cell(_text(g.get("exception_owner"), tr)), Cell(tr.date(g.get("exception_expires"))),
+                     Cell(_text(g.get("exception_ticket") or None, tr))])
+        statuses.append(g["status"])
     return Table(table_id, headers, rows, statuses)
 
 

@@ -18,6 +18,7 @@ from imds_audit.present.sections import Fragment
 TOC = [("ia-headline", "section.headline"), ("ia-scope", "section.scope"),
        ("ia-not-assessed", "section.not_assessed"), ("ia-charts", "section.charts"),
        ("ia-roles", "section.roles"), ("ia-next", "section.next_steps"), ("ia-groups", "section.groups"),
+       ("ia-exceptions", "section.exceptions"),
        ("ia-remediation", "section.remediation"), ("ia-methodology", "section.methodology"),
        ("ia-compliance", "section.compliance"), ("ia-metadata", "section.metadata")]
 TREND_CATEGORIES = ("newly_non_compliant", "newly_compliant", "new_group", "removed_group", "newly_unknown",
@@ -80,6 +81,8 @@ class ReportView:
         if h["unknown"]:
             key = "headline.sentence_unknown_one" if h["unknown"] == 1 else "headline.sentence_unknown"
             text += tr(key, unknown=h["unknown"])
+        if h["accepted_non_compliant"]:
+            text += tr.count("headline.sentence_accepted", h["accepted_non_compliant"])
         return text
 
     def trend_sentence(self) -> str | None:
@@ -182,6 +185,15 @@ class ReportView:
         return sections.render("section_table.html.j2", heading=self.tr("section.groups"), anchor="ia-groups",
                                intro=None, table=table, empty=None,
                                table_html=sections.table(table, self.tr, filters=True))
+
+    def exceptions(self) -> Fragment:
+        """Accepted risks: the groups an exception covers (or covered: expired), and the entries of the
+        exceptions file that expired or match nothing."""
+        summary = (self.findings.meta or {}).get("exceptions")
+        table = tables.exceptions_table(self.findings.groups, self.tr)
+        return sections.render("exceptions.html.j2", tr=self.tr, given=summary is not None, table=table,
+                               table_html=sections.table(table, self.tr), expired=(summary or {}).get("expired", []),
+                               stale=(summary or {}).get("stale", []))
 
     def next_steps(self) -> Fragment:
         return sections.render("next_steps.html.j2", tr=self.tr, steps=self.next_steps_data())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from imds_audit import pipeline
@@ -18,20 +19,32 @@ def render_findings(findings: Findings, out_dir, formats=DEFAULT_FORMATS, lang: 
     with output.staged(out_dir) as stage:
         pipeline.write(findings, stage / "findings")
         written = {"findings/": stage / "findings", **writers.write(findings, stage, formats, lang)}
+        if (findings.meta or {}).get("exceptions") is not None:  # what --exceptions matched, expired, missed
+            written["exceptions.json"] = output.write_text(
+                stage / "exceptions.json", json.dumps(findings.meta["exceptions"], ensure_ascii=False, indent=1))
     findings.path = out_dir / "findings"
     return {name: out_dir / path.relative_to(stage) for name, path in written.items()}
 
 
 def build_report(snapshot_path, out_dir, formats=DEFAULT_FORMATS, lang: str = "en", previous=None,
-                 client=None, engagement=None, history=None) -> dict[str, Path]:
+                 client=None, engagement=None, history=None, exceptions=None, today=None) -> dict[str, Path]:
     """Analyse the snapshot (and the earlier ones given), then write every requested output.
 
+    ``exceptions``: accepted-risk entries (analyze.exceptions.load) applied as of ``today``.
     A snapshot that cannot be read soundly raises :class:`snapshot.SnapshotError` before anything is
     written."""
-    formats = check_formats(formats)
-    findings = pipeline.build(snapshot_path, previous=previous, history_paths=history or (),
-                              client=client or "", engagement=engagement or "", lang=lang)
+    findings = build_findings(snapshot_path, formats, lang, previous, client, engagement, history, exceptions,
+                              today)
     return render_findings(findings, out_dir, formats=formats, lang=lang)
 
 
-__all__ = ["DEFAULT_FORMATS", "WRITERS", "build_report", "render_findings"]
+def build_findings(snapshot_path, formats=DEFAULT_FORMATS, lang: str = "en", previous=None, client=None,
+                   engagement=None, history=None, exceptions=None, today=None) -> Findings:
+    """The findings a report is written from (the formats are checked first: nothing is analysed for
+    a request that would be refused)."""
+    check_formats(formats)
+    return pipeline.build(snapshot_path, previous=previous, history_paths=history or (), client=client or "",
+                          engagement=engagement or "", lang=lang, exceptions=exceptions, today=today)
+
+
+__all__ = ["DEFAULT_FORMATS", "WRITERS", "build_findings", "build_report", "render_findings"]

@@ -59,8 +59,18 @@ def _remediation(findings: Findings, out: Path, lang: str) -> dict[str, Path]:
             for name, (text, executable) in bundle_files(plan, lang).items()}
 
 
+def _interchange(fmt: str) -> Writer:
+    """ASFF (Security Hub), OCSF or JUnit: the findings for other systems."""
+    def write(findings: Findings, out: Path, lang: str) -> dict[str, Path]:
+        from imds_audit.render import exports, interchange
+
+        return interchange.write(findings, out, (fmt,), exports.metadata(findings.meta))
+    return write
+
+
 WRITERS: dict[str, Writer] = {
     "html": _html, "pdf": _pdf, "csv": _csv, "xlsx": _xlsx, "json": _json, "remediation": _remediation,
+    "asff": _interchange("asff"), "ocsf": _interchange("ocsf"), "junit": _interchange("junit"),
 }
 DEFAULT_FORMATS = ("html", "pdf", "csv", "xlsx", "json", "remediation")
 
