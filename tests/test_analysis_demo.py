@@ -74,6 +74,6 @@ def test_the_sandbox_boundary_caps_ci_runner_there_only(findings, demo_paths):
     capped = roles.loc[("ci-runner", sandbox)]
     assert capped["privilege_tier"] == "write" and capped["boundary"] == "sandbox-boundary"
     assert "limited by permissions boundary sandbox-boundary" in capped["reason_en"]
-    assert "権限境界 sandbox-boundary による制限後" in capped["reason_ja"]
+    assert "権限境界 sandbox-boundary による制限を反映済み" in capped["reason_ja"]
     others = roles.xs("ci-runner", level="role_name").drop(index=sandbox)
     assert set(others["privilege_tier"]) == {"privilege_escalation"}

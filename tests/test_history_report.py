@@ -149,7 +149,7 @@ def test_trend_sentence_in_both_languages(rendered):
     assert en == (f"Coverage rose from {before:.1f}% to 45.5% since 15 October 2025: 2 groups fixed, "
                   "1 regressed, 2 new, 1 removed, 1 no longer assessable.").replace(".0%", "%")
     ja = _view(current, previous, "ja").trend_sentence()
-    assert ja.startswith("2025年10月15日 以降、IMDSv2 対応率は") and "上昇しました" in ja
+    assert ja.startswith("2025年10月15日以降、IMDSv2 対応率は") and "上昇しました" in ja
     assert "是正 2 グループ、後退 1 グループ、新規 2 グループ" in ja
 
 

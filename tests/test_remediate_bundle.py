@@ -115,7 +115,7 @@ def test_console_both_languages(bundle):
     # the labels the current console shows (issue 12's review of the Japanese)
     for label in ["「起動テンプレート」", "「アクション」>「テンプレートを変更 (新しいバージョンを作成)」", "「高度な詳細」",
                   "「メタデータへのアクセス」", "「V2 のみ (トークンは必須)」", "「有効」",
-                  "「メタデータレスポンスのホップ制限」", "「テンプレートのバージョンを作成」", "「Auto Scaling グループ」",
+                  "「メタデータレスポンスのホップ制限」", "「テンプレートバージョンを作成」", "「Auto Scaling グループ」",
                   "「編集」", "「バージョン」", "「更新」", "「インスタンスの更新」", "「インスタンスの更新を開始」"]:
         assert label in ja, label
     for old in ["インスタンス管理", "インスタンスのリフレッシュ", "上書き設定", "V2 (トークン必須)"]:

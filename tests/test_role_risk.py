@@ -118,11 +118,11 @@ def test_reasons_in_both_languages_give_the_numbers(ranked):
     web = ranked.loc["web-admin"]
     assert web["reason_en"] == ("AdministratorAccess grants * on *; 3 groups and 12 running instances allow "
                                 "IMDSv1; IMDSv1 called 4,210 times in 14 days")
-    assert web["reason_ja"] == ("AdministratorAccess により全リソースへの全操作が可能。3 グループ・稼働中 12 台の"
-                                "インスタンスで IMDSv1 が有効。過去 14 日間に IMDSv1 の呼び出しが 4,210 回")
+    assert web["reason_ja"] == ("AdministratorAccess により全リソースへの全操作が可能。3 グループと稼働中のインスタンス 12 台が"
+                                " IMDSv1 を許可。過去 14 日間に IMDSv1 の呼び出しが 4,210 回")
     ssm = ranked.loc["ssm-node"]
     assert "100 running instances" in ssm["reason_en"] and "ssm:GetParameter" in ssm["reason_en"]
-    assert "稼働中 100 台" in ssm["reason_ja"] and "データの読み取りが可能" in ssm["reason_ja"]
+    assert "稼働中のインスタンス 100 台" in ssm["reason_ja"] and "データの読み取りが可能" in ssm["reason_ja"]
     assert "no IMDSv1 calls in 14 days" in ranked.loc["vault-admin", "reason_en"]
     assert "過去 14 日間に IMDSv1 の呼び出しなし" in ranked.loc["vault-admin", "reason_ja"]
 
@@ -152,7 +152,7 @@ def test_latent_reason_says_no_instance_runs_yet():
     out = rank(groups(("g", "non_compliant", "batch-read", 0, 0, None)), PRIVS).iloc[0]
     assert "1 group allows IMDSv1 but no running instance does yet" in out["reason_en"]
     assert "IMDSv1 usage unknown" in out["reason_en"]
-    assert "1 グループで IMDSv1 が有効" in out["reason_ja"] and "利用状況は不明" in out["reason_ja"]
+    assert "1 グループが IMDSv1 を許可（稼働中のインスタンスはまだない）" in out["reason_ja"] and "使用状況は不明" in out["reason_ja"]
 
 
 def test_calls_unknown_stay_unknown_but_known_ones_are_summed():
@@ -246,7 +246,7 @@ def test_a_permissions_boundary_lowers_the_risk_and_both_reasons_say_so():
     out = rank(groups(("g", "non_compliant", "bounded", 2, 2, 5.0)), privs).iloc[0]
     assert out["privilege_tier"] == "read_only" and out["boundary"] == "ec2-only"
     assert "limited by permissions boundary ec2-only" in out["reason_en"]
-    assert "権限境界 ec2-only による制限後" in out["reason_ja"]
+    assert "権限境界 ec2-only による制限を反映済み" in out["reason_ja"]
     assert out["risk_score"] == EXPOSURE_WEIGHT["active"] * PRIVILEGE_WEIGHT["read_only"]
 
 
@@ -256,4 +256,4 @@ def test_admin_except_reads_in_japanese():
     privs = privileges({"almost": ("AlmostAdmin", deny_iam)})
     out = rank(groups(("g", "non_compliant", "almost", 1, 1, 0.0)), privs).iloc[0]
     assert out["privilege_tier"] == "admin"
-    assert "拒否された操作 を除く全操作が可能" in out["reason_ja"] and "denied actions" not in out["reason_ja"]
+    assert "AlmostAdmin により全操作が可能（除外：拒否された操作）" in out["reason_ja"] and "denied actions" not in out["reason_ja"]
