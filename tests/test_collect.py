@@ -32,7 +32,8 @@ def test_metadata_defaults_real_shape_with_stubber():
     with stub:
         rows = ec2_collect.collect_metadata_defaults(Caller(log, "1", "us-east-1"), client)
     assert rows == [{"account_id": "1", "region": "us-east-1", "http_tokens": "required", "http_endpoint": "enabled",
-                     "hop_limit": 2, "http_tokens_enforced": "enabled", "managed_by": "declarative-policy"}]
+                     "hop_limit": 2, "instance_metadata_tags": "disabled", "http_tokens_enforced": "enabled",
+                     "managed_by": "declarative-policy"}]
     assert log.rows()[0]["outcome"] == "ok"
 
 

@@ -4,7 +4,6 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from imds_audit.analyze import verdict
 from imds_audit.collect.run import Options, Target, collect
 from imds_audit.demo import demo_session, estate, simulated_aws
 
@@ -71,7 +70,9 @@ def test_throttling_that_never_recovers_is_recorded_and_other_regions_kept(estat
     assert len(result["auto_scaling_groups"]) == 19
 
 
-def test_version_deleted_between_listing_and_describing_makes_the_group_unknown(estate_session):
+def test_version_deleted_between_listing_and_describing_is_recorded_missing_not_unread(estate_session):
+    """EC2 answers InvalidLaunchTemplateId.VersionNotFound for the whole call when one version does not
+    exist: that is an answer (the group cannot launch from it), not a failed read."""
     from botocore.exceptions import ClientError
 
     ec2 = estate_session.client("ec2", "us-east-1")
@@ -84,12 +85,13 @@ def test_version_deleted_between_listing_and_describing_makes_the_group_unknown(
                               "DescribeLaunchTemplateVersions")
     estate_session.events.register_first("before-parameter-build.ec2.DescribeLaunchTemplateVersions", vanished)
     result = _run(estate_session)
-    groups = verdict.group_status(result["auto_scaling_groups"], verdict.resolve_sources(result)).set_index("asg_name")
-    assert groups.loc["api-pinned-v1", "status"] == "unknown"
-    assert "not read" in groups.loc["api-pinned-v1", "reason"]
-    # the other version of the same template was still read, and its group judged
-    assert groups.loc["api-pinned-v3", "status"] == "compliant"
-    assert _outcome(result, "us-east-1", "DescribeLaunchTemplateVersions") == "error"
+    missing = result["missing_launch_templates"]
+    assert missing[["launch_template_id", "launch_template_name", "version", "error_code"]].values.tolist() == [
+        [api_lt, "api-lt", "1", "InvalidLaunchTemplateId.VersionNotFound"]]
+    # the other version of the same template was still read
+    versions = result["launch_template_versions"]
+    assert set(versions[versions["launch_template_id"] == api_lt]["version_number"]) == {3}
+    assert _outcome(result, "us-east-1", "DescribeLaunchTemplateVersions") == "ok"
 
 
 def test_instance_profile_whose_role_was_deleted(estate_session):

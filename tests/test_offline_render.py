@@ -54,7 +54,7 @@ def non_loopback(trace: str) -> list[str]:
     for line in trace.splitlines():
         if not re.search(r"\b(connect|sendto|sendmsg)\(", line):
             continue
-        for family, v4, v6 in ADDRESS.findall(line):
+        for _family, v4, v6 in ADDRESS.findall(line):
             address = v4 or v6
             if not (address.startswith("127.") or address in ("::1", "::ffff:127.0.0.1")):
                 bad.append(line.strip()[:200])
