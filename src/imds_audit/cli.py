@@ -35,12 +35,19 @@ def _lang(value: str) -> str:
 
 
 def _collect(profile: list[str] | None, regions: str | None, org_role: str | None, accounts: str | None,
-             window_days: int, quiet: bool, out: Path) -> Path:
+             window_days: int, quiet: bool, out: Path, sign_key: Path | None = None) -> Path:
+    from imds_audit import signature
     from imds_audit.collect import accounts as acc
+    from imds_audit.collect import regions as reg
+    from imds_audit.collect.limits import Limits
     from imds_audit.collect.run import Options, collect
 
-    region_list = [r.strip() for r in (regions or "").split(",") if r.strip()] or None
-    targets, who, failures = acc.from_profiles(profile or [None])
+    try:  # every input is checked before the first call
+        region_list, limits = reg.parse(regions), Limits.from_env()
+        key = signature.load_private_key(sign_key) if sign_key else None
+    except (ValueError, signature.SignatureError) as exc:
+        _fail(str(exc))
+    targets, who, failures = acc.from_profiles(profile or [None], fallback_region=reg.first(region_list))
     if org_role:
         if not targets:
             _fail("cannot reach AWS with the given credentials: " + "; ".join(
@@ -54,9 +61,9 @@ def _collect(profile: list[str] | None, regions: str | None, org_role: str | Non
     if not targets:
         _fail("no account could be reached: " + "; ".join(
             f"{f['account_id']}: {f['message']}" for f in failures) if failures else "no account selected")
-    result = collect(targets, Options(regions=region_list, window_days=window_days, quiet=quiet),
+    result = collect(targets, Options(regions=region_list, window_days=window_days, quiet=quiet, limits=limits),
                      collected_by=who, failed_accounts=failures)
-    path = snap.write(result, out)
+    path = snap.write(result, out, sign_key=key)
     missed = sum(1 for c in result.api_calls if c["outcome"] != "ok")
     typer.echo(f"snapshot written to {path} ({len(result['auto_scaling_groups'])} groups; "
                f"{missed} API outcomes not ok, see the report's 'not assessed' section)")
@@ -76,13 +83,17 @@ def _history(history: Path | None) -> list[Path]:
 
 
 def _report(snapshot_path: Path, out: Path, formats: tuple[str, ...], lang: str, previous: Path | None,
-            client: str | None, engagement: str | None, history: Path | None = None) -> None:
+            client: str | None, engagement: str | None, history: Path | None = None,
+            verify_key: Path | None = None) -> None:
+    from imds_audit import signature
+
     earlier = _history(history)
     try:
-        snap.read(snapshot_path)  # refuse a damaged or foreign snapshot before any work
+        key = signature.load_public_key(verify_key) if verify_key else None
+        snap.read(snapshot_path, verify_key=key)  # refuse a damaged, foreign or unsigned one before any work
         for path in ([previous] if previous is not None else []) + earlier:
             snap.read(path)
-    except snap.SnapshotError as exc:
+    except (snap.SnapshotError, signature.SignatureError) as exc:
         _fail(str(exc))
     from imds_audit.render.report import build_report
     from imds_audit.render.static_charts import ChartExportError
@@ -110,6 +121,8 @@ LangOpt = typer.Option("en", "--lang", help="en or ja")
 PreviousOpt = typer.Option(None, "--previous", help="an earlier snapshot, for the trend")
 ClientOpt = typer.Option(None, "--client", help="client name for the report cover")
 EngagementOpt = typer.Option(None, "--engagement", help="engagement name for the report cover")
+SignKeyOpt = typer.Option(None, "--sign-key", help="Ed25519 private key (PEM) to sign the snapshot's manifest")
+VerifyKeyOpt = typer.Option(None, "--verify-key", help="Ed25519 public key (PEM): refuse a snapshot it did not sign")
 HistoryOpt = typer.Option(None, "--history", help="folder of earlier snapshots (one per subfolder) for the "
                           "trend; the latest earlier one is the comparison unless --previous is given")
 
@@ -136,18 +149,19 @@ def demo(out: Path = typer.Option(Path("reports/demo"), "--out"), lang: str = La
 def collect_cmd(out: Path = typer.Option(..., "--out", help="snapshot directory to write"),
                 profile: Optional[list[str]] = ProfileOpt, regions: Optional[str] = RegionsOpt,
                 org_role: Optional[str] = OrgRoleOpt, accounts: Optional[str] = AccountsOpt,
-                window_days: int = WindowOpt, quiet: bool = QuietOpt) -> None:
+                window_days: int = WindowOpt, quiet: bool = QuietOpt, sign_key: Optional[Path] = SignKeyOpt) -> None:
     """Read the estate from AWS into a snapshot (read-only calls only)."""
-    _collect(profile, regions, org_role, accounts, window_days, quiet, out)
+    _collect(profile, regions, org_role, accounts, window_days, quiet, out, sign_key)
 
 
 @app.command()
 def report(snapshot_path: Path = typer.Argument(..., metavar="SNAPSHOT"),
            out: Path = typer.Option(..., "--out"), formats: str = FormatOpt, lang: str = LangOpt,
            previous: Optional[Path] = PreviousOpt, client: Optional[str] = ClientOpt,
-           engagement: Optional[str] = EngagementOpt, history: Optional[Path] = HistoryOpt) -> None:
+           engagement: Optional[str] = EngagementOpt, history: Optional[Path] = HistoryOpt,
+           verify_key: Optional[Path] = VerifyKeyOpt) -> None:
     """Analyse a snapshot and write the reports."""
-    _report(snapshot_path, out, _formats(formats), _lang(lang), previous, client, engagement, history)
+    _report(snapshot_path, out, _formats(formats), _lang(lang), previous, client, engagement, history, verify_key)
 
 
 @app.command()
@@ -156,11 +170,12 @@ def run(out: Path = typer.Option(..., "--out", help="report directory; the snaps
         org_role: Optional[str] = OrgRoleOpt, accounts: Optional[str] = AccountsOpt,
         window_days: int = WindowOpt, quiet: bool = QuietOpt, formats: str = FormatOpt,
         lang: str = LangOpt, previous: Optional[Path] = PreviousOpt, client: Optional[str] = ClientOpt,
-        engagement: Optional[str] = EngagementOpt, history: Optional[Path] = HistoryOpt) -> None:
+        engagement: Optional[str] = EngagementOpt, history: Optional[Path] = HistoryOpt,
+        sign_key: Optional[Path] = SignKeyOpt) -> None:
     """Collect, then report; the snapshot is kept in OUT/snapshot as evidence."""
     fmt, language = _formats(formats), _lang(lang)
     _history(history)
-    path = _collect(profile, regions, org_role, accounts, window_days, quiet, Path(out) / "snapshot")
+    path = _collect(profile, regions, org_role, accounts, window_days, quiet, Path(out) / "snapshot", sign_key)
     _report(path, out, fmt, language, previous, client, engagement, history)
 
 
