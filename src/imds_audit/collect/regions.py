@@ -71,6 +71,6 @@ def _unknown(name: str, every: list[str], option: str) -> str:
     close = difflib.get_close_matches(name, every, n=3, cutoff=0.6)
     if close:
         text += f"; did you mean {', '.join(close)}?"
-    if any(re.fullmatch(rx, name) for rx in _patterns().values()):
+    elif any(re.fullmatch(rx, name) for rx in _patterns().values()):
         text += f" (botocore {botocore.__version__} does not know it; if AWS opened it recently, upgrade boto3)"
     return text
