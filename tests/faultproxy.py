@@ -2,7 +2,9 @@
 
 It stands in for what the real AWS endpoints (and the networks in between) do to a collector on a bad
 day: throttle (with the real error bodies of each protocol), fail with HTTP 500/503, deny an API, reset
-the connection, answer slowly, cut a body short, or answer 200 with garbage or nothing at all. boto3 is
+the connection, answer slowly, cut a body short (the connection closes early: "truncated"; or the body
+is whole by its Content-Length but half of what was sent: "cut"), or answer 200 with garbage or
+nothing at all. boto3 is
 pointed at it with AWS_ENDPOINT_URL (or endpoint_url); every request it does not fault is forwarded to
 the moto server unchanged.
 
@@ -23,8 +25,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-KINDS = ("throttle", "denied", "http500", "http503", "bare500", "reset", "slow", "truncated", "garbage",
-         "empty")
+KINDS = ("throttle", "denied", "http500", "http503", "bare500", "reset", "slow", "truncated", "cut",
+         "garbage", "empty")
 MAX_DELAY = 5.0  # a slow answer is bounded: the proxy never holds a request longer than this
 
 # (code, status) per protocol family and fault, as AWS answers them.
@@ -73,7 +75,7 @@ class FaultProxy:
     def __post_init__(self):
         self._lock = threading.Lock()
         self._random = random.Random(self.seed)
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
 
     # -- control --------------------------------------------------------------------------------------
     def fault(self, api: str, kind: str, **kwargs) -> Rule:
@@ -111,8 +113,7 @@ class FaultProxy:
 
         class Handler(_Handler):
             owner = proxy
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
@@ -172,6 +173,13 @@ def _cbor_map(items: dict[str, str]) -> bytes:
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "upgrade"}
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # a client that hung up on a slow or reset answer is the point, not an error
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     owner: FaultProxy
@@ -204,6 +212,8 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, data = self._forward(body)
         if kind == "truncated":
             return self._answer(status, headers, data[: len(data) // 2], declared=len(data), close=True)
+        if kind == "cut":
+            return self._answer(status, headers, data[: len(data) // 2])
         return self._answer(status, headers, data)
 
     def _forward(self, body: bytes):

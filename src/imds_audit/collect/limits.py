@@ -17,6 +17,7 @@ from botocore.config import Config
 ENV = {
     "api_deadline": "IMDS_AUDIT_API_DEADLINE",        # seconds per (account, region, API)
     "max_attempts": "IMDS_AUDIT_MAX_ATTEMPTS",        # botocore attempts per call, the first included
+    "retry_mode": "IMDS_AUDIT_RETRY_MODE",            # botocore's adaptive or standard
     "fallback_calls": "IMDS_AUDIT_FALLBACK_CALLS",    # extra calls per (account, region) to isolate gaps
     "connect_timeout": "IMDS_AUDIT_CONNECT_TIMEOUT",  # seconds
     "read_timeout": "IMDS_AUDIT_READ_TIMEOUT",        # seconds
@@ -30,6 +31,9 @@ class Limits:
     api_deadline: float = 180.0
     # botocore's own default for the adaptive mode this collector uses.
     max_attempts: int = 6
+    # adaptive: botocore also slows the client's sending rate after throttling (kinder to a throttled
+    # account, slower); standard: exponential backoff only.
+    retry_mode: str = "adaptive"
     # Extra calls made to find which of several named resources does not exist (AWS fails the whole
     # call for one missing id); a storm of them is what the bound stops.
     fallback_calls: int = 100
@@ -37,7 +41,12 @@ class Limits:
     read_timeout: float = 30.0
 
     def __post_init__(self):
+        if self.retry_mode not in ("adaptive", "standard"):
+            raise ValueError(f"{ENV['retry_mode']} / retry_mode must be adaptive or standard, "
+                             f"not {str(self.retry_mode)[:40]!r}")
         for f in fields(self):
+            if f.name == "retry_mode":
+                continue
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"{ENV[f.name]} / {f.name} must be a positive number, not {value!r}")
@@ -53,6 +62,9 @@ class Limits:
             text = env.get(ENV[f.name])
             if text is None or not text.strip():
                 continue
+            if f.name == "retry_mode":
+                given[f.name] = text.strip()
+                continue
             try:
                 given[f.name] = int(text) if f.type in ("int", int) else float(text)
             except ValueError:
@@ -66,6 +78,6 @@ class Limits:
         return {names.get(k, k): v for k, v in asdict(self).items()}
 
     def client_config(self) -> Config:
-        return Config(retries={"mode": "adaptive", "max_attempts": int(self.max_attempts)},
+        return Config(retries={"mode": self.retry_mode, "max_attempts": int(self.max_attempts)},
                       connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
                       max_pool_connections=16, user_agent_extra="imds-audit")
