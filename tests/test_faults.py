@@ -4,6 +4,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from imds_audit.collect.limits import Limits
 from imds_audit.collect.run import Options, Target, collect
 from imds_audit.demo import demo_session, estate, simulated_aws
 
@@ -35,8 +36,14 @@ def throttle(operation: str, times: int):
     return hook, state
 
 
+# Three attempts, backoff only: throttling that recovers after two answers is still ok, and one that
+# never does gives up in seconds (botocore's adaptive default would wait half a minute here).
+LIMITS = Limits(max_attempts=3, retry_mode="standard")
+
+
 def _run(session, regions=("us-east-1",)):
-    return collect([Target("123456789012", session)], Options(regions=list(regions), quiet=True), "tester")
+    return collect([Target("123456789012", session)], Options(regions=list(regions), quiet=True, limits=LIMITS),
+                   "tester")
 
 
 @pytest.fixture
