@@ -156,3 +156,29 @@ def test_usage_call_that_fails_is_not_read_and_not_zero():
         rows = cloudwatch.collect_usage(Caller(log, ACCOUNT, R), client, ["i-a"], 14, now=NOW)
     assert [(r["metadata_no_token"], r["status"]) for r in rows] == [(None, "NotRead")]
     assert log.rows()[0]["outcome"] == "access_denied"
+
+
+def test_groups_read_in_part_never_say_there_are_no_instances_to_query():
+    """DescribeAutoScalingGroups failing on its second page: the groups read are kept, but "no
+    instances to query" is not said from an incomplete list."""
+    with simulated_aws():
+        session = demo_session()
+        asg = session.client("autoscaling", R)
+        ec2 = session.client("ec2", R)
+        image = ec2.register_image(Name="app-ami", RootDeviceName="/dev/xvda")["ImageId"]
+        tid = ec2.create_launch_template(LaunchTemplateName="t", LaunchTemplateData={"ImageId": image})[
+            "LaunchTemplate"]["LaunchTemplateId"]
+        for n in range(101):  # more than one page of 100
+            asg.create_auto_scaling_group(AutoScalingGroupName=f"g{n:03d}", MinSize=0, MaxSize=1, DesiredCapacity=0,
+                                          AvailabilityZones=[f"{R}a"], LaunchTemplate={"LaunchTemplateId": tid})
+
+        def second_page_throttled(params=None, **_):
+            if params.get("NextToken"):
+                raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"},
+                                   "ResponseMetadata": {"HTTPStatusCode": 400}}, "DescribeAutoScalingGroups")
+        session.events.register_first("before-parameter-build.autoscaling.DescribeAutoScalingGroups",
+                                      second_page_throttled)
+        result = _collect(session)
+    assert len(result["auto_scaling_groups"]) == 100
+    assert _call(result, "DescribeAutoScalingGroups")["outcome"] == "throttled"
+    assert "GetMetricData" not in {c["api"] for c in result.api_calls if c["region"] == R}

@@ -91,7 +91,8 @@ def collect_region(target: Target, region: str, opts: Options, log: CallLog) -> 
     if instance_ids:
         rows["imdsv1_usage"] += cloudwatch.collect_usage(caller, regional("cloudwatch"), instance_ids,
                                                          opts.window_days)
-    else:
+    elif log.outcomes.get((target.account_id, region, "DescribeAutoScalingGroups"), ("?",))[0] == "ok":
+        # Only a complete list of groups can say there is nothing to ask.
         log.record(target.account_id, region, "GetMetricData", "ok", "no instances to query")
     return rows
 
