@@ -34,8 +34,8 @@ FAKE = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEF
 def _counting(real, sent: dict, by_api: collections.Counter | None = None):
     """A client factory that counts every HTTP request its clients send (retries included) and, in
     ``by_api``, the calls per operation (retries not included)."""
-    def counting(sess, service, region=None):
-        c = real(sess, service, region)
+    def counting(sess, service, region=None, limits=None):
+        c = real(sess, service, region, limits)
         c.meta.events.register("before-send", lambda **_: sent.__setitem__("n", sent["n"] + 1))
         if by_api is not None:
             c.meta.events.register("before-call", lambda model, **_: by_api.update([model.name]))

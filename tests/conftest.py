@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,13 +34,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def moto_server(tmp_path):
-    """A fresh moto server on 127.0.0.1 (AWS managed policies loaded); yields its endpoint URL."""
+@contextmanager
+def running_moto_server(logdir: Path):
+    """A moto server on 127.0.0.1 (AWS managed policies loaded) while the block runs; yields its URL."""
     port = _free_port()
     env = {**os.environ, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false", "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
     exe = Path(sys.executable).with_name("moto_server")
-    log = open(tmp_path / "moto.log", "wb")
+    log = open(logdir / "moto.log", "wb")
     proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -54,6 +55,13 @@ def moto_server(tmp_path):
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture
+def moto_server(tmp_path):
+    """A fresh moto server on 127.0.0.1 (AWS managed policies loaded); yields its endpoint URL."""
+    with running_moto_server(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,8 @@ def test_metadata_defaults_real_shape_with_stubber():
     with stub:
         rows = ec2_collect.collect_metadata_defaults(Caller(log, "1", "us-east-1"), client)
     assert rows == [{"account_id": "1", "region": "us-east-1", "http_tokens": "required", "http_endpoint": "enabled",
-                     "hop_limit": 2, "http_tokens_enforced": "enabled", "managed_by": "declarative-policy"}]
+                     "hop_limit": 2, "instance_metadata_tags": "disabled", "http_tokens_enforced": "enabled",
+                     "managed_by": "declarative-policy"}]
     assert log.rows()[0]["outcome"] == "ok"
 
 
@@ -185,3 +186,34 @@ def test_permissions_boundary_is_collected_with_its_document_and_caps_the_tier()
     assert capped.loc["boundary", "policy_arn"] == arn and "ec2:Describe*" in capped.loc["boundary", "document"]
     tier = classify_roles(rows).set_index("role_name").loc["capped"]
     assert tier["privilege_tier"] == "read_only" and tier["boundary"] == "ec2-read-boundary"
+
+
+# ---- 16.8: error messages are redacted, never body bytes -------------------------------------------------
+USER_DATA = "IyEvYmluL2Jhc2gKZXhwb3J0IERCX1BBU1NXT1JEPWh1bnRlcjI="  # base64 of a script holding a password
+
+
+def test_parser_error_quoting_the_body_keeps_no_body_bytes():
+    from botocore.parsers import ResponseParserError
+    body = f"<DescribeLaunchTemplateVersionsResponse><userData>{USER_DATA}</userData><launchTemplate"
+    exc = ResponseParserError(f"Unable to parse response (no element found), invalid XML received. "
+                              f"Further retries may succeed:\nb'{body}'")
+    outcome, message = classify(exc)
+    assert outcome == "error" and USER_DATA not in message and "userData" not in message
+
+
+def test_aws_message_is_kept_short_and_redacted():
+    err = ClientError({"Error": {"Code": "InvalidParameterValue", "Message": f"bad value {USER_DATA} given\nline 2"},
+                       "ResponseMetadata": {"HTTPStatusCode": 400}}, "X")
+    outcome, message = classify(err)
+    assert outcome == "error" and USER_DATA not in message and "\n" not in message
+    assert message == "InvalidParameterValue: bad value [redacted] given line 2"
+    long = ClientError({"Error": {"Code": "InternalError", "Message": "x " * 400}}, "X")
+    assert classify(long) == ("error", "InternalError")  # longer than any AWS message: a body, dropped
+
+
+def test_a_body_taken_for_a_message_is_dropped():
+    """botocore's JSON parser makes an unparseable error body the Message, with the HTTP status as the
+    code: no AWS error shape, so only the status is said."""
+    err = ClientError({"Error": {"Code": "502", "Message": f"<html>{USER_DATA}</html>"},
+                       "ResponseMetadata": {"HTTPStatusCode": 502}}, "X")
+    assert classify(err) == ("error", "HTTP 502 without an AWS error body")

@@ -96,6 +96,20 @@ def test_hop_limit_flags():
         "expected_container", "expected_container", "excessive", "ok"]
 
 
+def test_container_tags_are_recognised_by_key_not_by_value():
+    """A plain group whose Name tag VALUE reads like an EKS cluster key is no container node."""
+    tags = ['{"Name": "kubernetes.io/cluster/prod"}', '{"Owner": "eks:cluster-name"}',
+            '{"kubernetes.io/cluster/prod": ""}', '{"eks:nodegroup-name": ""}', "not json", None]
+    n = len(tags)
+    groups = pd.DataFrame({"account_id": [A] * n, "region": [R] * n, "asg_name": list("abcdef"),
+                           "iam_role": [None] * n, "tags": pd.array(tags, dtype="string")})
+    sources = pd.DataFrame({"account_id": [A] * n, "region": [R] * n, "asg_name": list("abcdef"),
+                            "position": ["single"] * n, "image_id": ["ami-1"] * n})
+    images = snap.conform("images", [{"account_id": A, "region": R, "image_id": "ami-1", "name": "al2023"}])
+    assert hop_limit.container_nodes(groups, snap.empty("role_policies"), images, sources).tolist() == [
+        False, False, True, True, False, False]
+
+
 def test_container_ami_name_is_recognised():
     groups = pd.DataFrame({"account_id": [A], "region": [R], "asg_name": ["a"], "iam_role": [None], "tags": ["{}"]})
     sources = pd.DataFrame({"account_id": [A], "region": [R], "asg_name": ["a"], "position": ["single"],

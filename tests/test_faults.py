@@ -4,10 +4,9 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from imds_audit.analyze import verdict
+from imds_audit.collect.limits import Limits
 from imds_audit.collect.run import Options, Target, collect
 from imds_audit.demo import demo_session, estate, simulated_aws
-from imds_audit.i18n import reasons
 
 THROTTLE = (b'<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type>'
             b'<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>x</RequestId>'
@@ -37,8 +36,14 @@ def throttle(operation: str, times: int):
     return hook, state
 
 
+# Three attempts, backoff only: throttling that recovers after two answers is still ok, and one that
+# never does gives up in seconds (botocore's adaptive default would wait half a minute here).
+LIMITS = Limits(max_attempts=3, retry_mode="standard")
+
+
 def _run(session, regions=("us-east-1",)):
-    return collect([Target("123456789012", session)], Options(regions=list(regions), quiet=True), "tester")
+    return collect([Target("123456789012", session)], Options(regions=list(regions), quiet=True, limits=LIMITS),
+                   "tester")
 
 
 @pytest.fixture
@@ -72,7 +77,9 @@ def test_throttling_that_never_recovers_is_recorded_and_other_regions_kept(estat
     assert len(result["auto_scaling_groups"]) == 19
 
 
-def test_version_deleted_between_listing_and_describing_makes_the_group_unknown(estate_session):
+def test_version_deleted_between_listing_and_describing_is_recorded_missing_not_unread(estate_session):
+    """EC2 answers InvalidLaunchTemplateId.VersionNotFound for the whole call when one version does not
+    exist: that is an answer (the group cannot launch from it), not a failed read."""
     from botocore.exceptions import ClientError
 
     ec2 = estate_session.client("ec2", "us-east-1")
@@ -85,14 +92,13 @@ def test_version_deleted_between_listing_and_describing_makes_the_group_unknown(
                               "DescribeLaunchTemplateVersions")
     estate_session.events.register_first("before-parameter-build.ec2.DescribeLaunchTemplateVersions", vanished)
     result = _run(estate_session)
-    sources = verdict.resolve_sources(result)
-    groups = verdict.group_status(result["auto_scaling_groups"], sources)
-    groups = groups.assign(reason=reasons.group_reasons(groups, sources, "en")).set_index("asg_name")
-    assert groups.loc["api-pinned-v1", "status"] == "unknown"
-    assert "not read" in groups.loc["api-pinned-v1", "reason"]
-    # the other version of the same template was still read, and its group judged
-    assert groups.loc["api-pinned-v3", "status"] == "compliant"
-    assert _outcome(result, "us-east-1", "DescribeLaunchTemplateVersions") == "error"
+    missing = result["missing_launch_templates"]
+    assert missing[["launch_template_id", "launch_template_name", "version", "error_code"]].values.tolist() == [
+        [api_lt, "api-lt", "1", "InvalidLaunchTemplateId.VersionNotFound"]]
+    # the other version of the same template was still read
+    versions = result["launch_template_versions"]
+    assert set(versions[versions["launch_template_id"] == api_lt]["version_number"]) == {3}
+    assert _outcome(result, "us-east-1", "DescribeLaunchTemplateVersions") == "ok"
 
 
 def test_instance_profile_whose_role_was_deleted(estate_session):

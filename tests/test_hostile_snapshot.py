@@ -265,3 +265,36 @@ def test_manifest_symlink_to_other_snapshot_is_read_as_that_snapshot_only_if_tab
     (path / snap.MANIFEST).symlink_to(other / snap.MANIFEST)
     with pytest.raises(snap.SnapshotError, match="instances.parquet"):
         snap.read(path)
+
+
+# ---- manifest integrity (issue 16.7) -------------------------------------------------------------------
+def test_row_counts_are_checked(pristine, tmp_path_factory):
+    """A table re-hashed after rows were dropped is sound parquet with the right hash: the row count
+    in the manifest still tells."""
+    path = _copy(pristine, tmp_path_factory)
+    pristine[1]["instances"].head(3).to_parquet(path / "instances.parquet", index=False)
+    _rehash(path, "instances")
+    with pytest.raises(snap.SnapshotError, match=r"instances.parquet holds 3 rows, the manifest says 20"):
+        snap.read(path)
+
+
+def test_deeply_nested_manifest_is_one_line_not_a_recursion_error(pristine, tmp_path_factory):
+    path = _copy(pristine, tmp_path_factory)
+    (path / snap.MANIFEST).write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    with pytest.raises(snap.SnapshotError, match="damaged manifest") as exc:
+        snap.read(path)
+    assert "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("place,value", [
+    ("settings.usage_window_days", "fourteen"), ("settings.usage_window_days", True),
+    ("settings.usage_window_days", -1), ("settings.usage_window_days", None),
+    ("settings.anything", {"nested": []}), ("scope.accounts", {"111111111111": True}),
+    ("scope.accounts", [7]), ("scope.regions", "us-east-1"), ("tables.images.rows", "12"),
+    ("tables.images.rows", -1), ("tables.images.rows", True), ("tables.images.rows", None)])
+def test_manifest_facts_of_the_wrong_kind_are_refused(pristine, tmp_path_factory, place, value):
+    path = _copy(pristine, tmp_path_factory)
+    _set(path, place, value)
+    with pytest.raises(snap.SnapshotError, match="damaged manifest") as exc:
+        snap.read(path)
+    assert "\n" not in str(exc.value)

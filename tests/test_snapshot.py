@@ -91,14 +91,60 @@ def test_future_schema_is_refused(written):
 def test_schema_1_is_read_through_its_migration_and_says_what_it_lacks(written):
     """Schema 2 added permissions-boundary rows to role_policies; a schema-1 snapshot (none) is read
     as it is, and the snapshot says what a report built from it lacks."""
-    assert snap.read(written).schema_version == snap.SCHEMA_VERSION == 2
+    assert snap.read(written).schema_version == snap.SCHEMA_VERSION == 3
     assert snap.read(written).migration_note == ""
     m = json.loads((written / "manifest.json").read_text())
     m["schema_version"] = 1
     (written / "manifest.json").write_text(json.dumps(m))
     old = snap.read(written)
     assert old.schema_version == 1 and "permissions boundaries" in old.migration_note
+    assert "asg_instances" in old.migration_note
     assert old["auto_scaling_groups"].equals(template_group()["auto_scaling_groups"])
+
+
+def _as_schema_2(path):
+    """Rewrite a snapshot as schema 2 wrote it: without the tables and columns schema 3 added."""
+    import hashlib
+
+    import pandas as pd
+    m = json.loads((path / "manifest.json").read_text())
+    m["schema_version"] = 2
+    for table in snap.ADDED_IN_3["tables"]:
+        (path / f"{table}.parquet").unlink()
+        del m["tables"][table]
+    for table, cols in snap.ADDED_IN_3["columns"].items():
+        target = path / f"{table}.parquet"
+        pd.read_parquet(target).drop(columns=list(cols)).to_parquet(target, index=False)
+        m["tables"][table]["sha256"] = hashlib.sha256(target.read_bytes()).hexdigest()
+    (path / "manifest.json").write_text(json.dumps(m))
+
+
+def test_schema_2_is_read_with_the_new_tables_empty_and_columns_na(tmp_path):
+    """Schema 3 added tables (asg_instances, missing_*, ssm_parameters) and columns (all MetadataOptions
+    fields, the usage status): a schema-2 snapshot reads with them empty / NA and says what it lacks."""
+    s = template_group(tokens="optional", extra_tables={"imdsv1_usage": [
+        {"account_id": "111111111111", "region": "us-east-1", "instance_id": "i-1", "metadata_no_token": 0.0,
+         "status": "Complete", "window_days": 14}]})
+    path = snap.write(s, tmp_path / "s")
+    _as_schema_2(path)
+    old = snap.read(path)
+    assert old.schema_version == 2 and "asg_instances" in old.migration_note
+    for table in snap.ADDED_IN_3["tables"]:
+        assert old[table].empty and list(old[table].columns) == list(snap.TABLES[table])
+    assert old["imdsv1_usage"]["status"].isna().all()
+    assert old["imdsv1_usage"]["metadata_no_token"].tolist() == [0.0]
+    assert old["launch_template_versions"]["instance_metadata_tags"].isna().all()
+    assert old["launch_template_versions"].loc[0, "http_tokens"] == "optional"
+
+
+def test_schema_3_must_have_every_table_and_column(written):
+    """What schema 3 added is optional only for older schemas."""
+    (written / "asg_instances.parquet").unlink()
+    m = json.loads((written / "manifest.json").read_text())
+    del m["tables"]["asg_instances"]
+    (written / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(snap.SnapshotError, match="does not list table 'asg_instances'"):
+        snap.read(written)
 
 
 def test_schema_without_a_migration_is_refused(written):

@@ -59,12 +59,13 @@ def _lang(value: str) -> str:
 
 
 def _collect(profile: list[str] | None, regions: str | None, org_role: str | None, accounts: str | None,
-             window_days: int, quiet: bool, out: Path) -> Path:
+             window_days: int, quiet: bool, out: Path, sign_key: Path | None = None) -> Path:
     from imds_audit.collect.audit import CollectError, collect_estate
 
     try:
         result = collect_estate(profiles=profile or [None], regions=regions, org_role=org_role,
-                                accounts=accounts, window_days=window_days, quiet=quiet, out=out)
+                                accounts=accounts, window_days=window_days, quiet=quiet, out=out,
+                                sign_key=sign_key)
     except CollectError as exc:
         _fail(str(exc))
     missed = sum(1 for c in result.api_calls if c["outcome"] != "ok")
@@ -109,7 +110,8 @@ def _fail_on(value: str) -> str:
 
 def _report(snapshot_path: Path, out: Path, formats: tuple[str, ...], lang: str, previous: Path | None,
             client: str | None, engagement: str | None, history: Path | None = None,
-            exceptions: Path | None = None, fail_on: str = "unknown") -> None:
+            exceptions: Path | None = None, fail_on: str = "unknown", verify_key: Path | None = None) -> None:
+    from imds_audit import signature
     from imds_audit import snapshot as snap
     from imds_audit.analyze.exceptions import warnings
     from imds_audit.artifact import ArtifactError
@@ -121,10 +123,11 @@ def _report(snapshot_path: Path, out: Path, formats: tuple[str, ...], lang: str,
     entries = _exceptions(exceptions)
     try:
         check(out)
+        key = signature.load_public_key(verify_key) if verify_key else None
         findings = build_findings(snapshot_path, formats, lang, previous, client, engagement, _history(history),
-                                  entries)
+                                  entries, verify_key=key)
         written = render_findings(findings, out, formats=formats, lang=lang)
-    except (snap.SnapshotError, ArtifactError, OutputError) as exc:
+    except (snap.SnapshotError, ArtifactError, OutputError, signature.SignatureError) as exc:
         _fail(str(exc))
     except ChartExportError as exc:  # the machine's browser, not the input: an unexpected failure
         _fail(f"the PDF's charts could not be drawn: {exc}", code=1)
@@ -152,6 +155,8 @@ LangOpt = typer.Option("en", "--lang", help="en or ja")
 PreviousOpt = typer.Option(None, "--previous", help="an earlier snapshot, for the trend")
 ClientOpt = typer.Option(None, "--client", help="client name for the report cover")
 EngagementOpt = typer.Option(None, "--engagement", help="engagement name for the report cover")
+SignKeyOpt = typer.Option(None, "--sign-key", help="Ed25519 private key (PEM) to sign the snapshot's manifest")
+VerifyKeyOpt = typer.Option(None, "--verify-key", help="Ed25519 public key (PEM): refuse a snapshot it did not sign")
 HistoryOpt = typer.Option(None, "--history", help="folder of earlier snapshots (one per subfolder) for the "
                           "trend; the latest earlier one is the comparison unless --previous is given")
 ExceptionsOpt = typer.Option(None, "--exceptions", help="YAML file of accepted risks (README: Accepted risks)")
@@ -183,9 +188,9 @@ def demo(out: Path = typer.Option(Path("reports/demo"), "--out"), lang: str = La
 def collect_cmd(out: Path = typer.Option(..., "--out", help="snapshot directory to write"),
                 profile: Optional[list[str]] = ProfileOpt, regions: Optional[str] = RegionsOpt,
                 org_role: Optional[str] = OrgRoleOpt, accounts: Optional[str] = AccountsOpt,
-                window_days: int = WindowOpt, quiet: bool = QuietOpt) -> None:
+                window_days: int = WindowOpt, quiet: bool = QuietOpt, sign_key: Optional[Path] = SignKeyOpt) -> None:
     """Read the estate from AWS into a snapshot (read-only calls only)."""
-    _collect(profile, regions, org_role, accounts, window_days, quiet, out)
+    _collect(profile, regions, org_role, accounts, window_days, quiet, out, sign_key)
 
 
 @app.command()
@@ -193,10 +198,11 @@ def report(snapshot_path: Path = typer.Argument(..., metavar="SNAPSHOT"),
            out: Path = typer.Option(..., "--out"), formats: str = FormatOpt, lang: str = LangOpt,
            previous: Optional[Path] = PreviousOpt, client: Optional[str] = ClientOpt,
            engagement: Optional[str] = EngagementOpt, history: Optional[Path] = HistoryOpt,
-           exceptions: Optional[Path] = ExceptionsOpt, fail_on: str = FailOnOpt) -> None:
+           exceptions: Optional[Path] = ExceptionsOpt, fail_on: str = FailOnOpt,
+           verify_key: Optional[Path] = VerifyKeyOpt) -> None:
     """Analyse a snapshot and write the reports (exit code: see imds-audit --help)."""
     _report(snapshot_path, out, _formats(formats), _lang(lang), previous, client, engagement, history,
-            exceptions, _fail_on(fail_on))
+            exceptions, _fail_on(fail_on), verify_key)
 
 
 @app.command()
@@ -206,7 +212,8 @@ def run(out: Path = typer.Option(..., "--out", help="report directory; the snaps
         window_days: int = WindowOpt, quiet: bool = QuietOpt, formats: str = FormatOpt,
         lang: str = LangOpt, previous: Optional[Path] = PreviousOpt, client: Optional[str] = ClientOpt,
         engagement: Optional[str] = EngagementOpt, history: Optional[Path] = HistoryOpt,
-        exceptions: Optional[Path] = ExceptionsOpt, fail_on: str = FailOnOpt) -> None:
+        exceptions: Optional[Path] = ExceptionsOpt, fail_on: str = FailOnOpt,
+        sign_key: Optional[Path] = SignKeyOpt) -> None:
     """Collect, then report; the snapshot is kept in OUT/snapshot as evidence (exit code: see --help)."""
     from imds_audit.render.output import OutputError, check
 
@@ -217,7 +224,7 @@ def run(out: Path = typer.Option(..., "--out", help="report directory; the snaps
         check(out)
     except OutputError as exc:
         _fail(str(exc))
-    path = _collect(profile, regions, org_role, accounts, window_days, quiet, Path(out) / "snapshot")
+    path = _collect(profile, regions, org_role, accounts, window_days, quiet, Path(out) / "snapshot", sign_key)
     _report(path, out, fmt, language, previous, client, engagement, history, exceptions, fail_on)
 
 

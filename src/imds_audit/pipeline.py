@@ -80,9 +80,12 @@ def comparison_snapshot(current, earlier):
 
 
 def _snapshot_facts(s: snap.Snapshot) -> dict:
+    sig = getattr(s, "signature", None)
     return {"path": str(s.path) if s.path else "", "sha256": s.digest, "collected_at": s.collected_at,
             "collected_by": s.collected_by, "tool_version": s.tool_version, "schema_version": s.schema_version,
-            "migration_note": s.migration_note, "scope": s.scope, "settings": s.settings}
+            "migration_note": s.migration_note, "scope": s.scope, "settings": s.settings,
+            "signed": bool(sig and sig.signed), "signature_key": (sig.fingerprint if sig and sig.signed else ""),
+            "signature_verified": bool(sig and sig.verified)}
 
 
 def _coverage_facts(f: fnd.Findings) -> dict:
@@ -103,7 +106,7 @@ def compare(current: fnd.Findings, previous: fnd.Findings | None, series_points:
 
 
 def build(snapshot_path, previous=None, history_paths=(), client: str = "", engagement: str = "",
-          lang: str = "en", exceptions=None, today: date | None = None) -> fnd.Findings:
+          lang: str = "en", exceptions=None, today: date | None = None, verify_key=None) -> fnd.Findings:
     """Everything a report shows, from a snapshot and optionally earlier ones.
 
     ``history_paths``: earlier snapshots for the trend; every one of them (and ``previous``) is a point
@@ -111,7 +114,7 @@ def build(snapshot_path, previous=None, history_paths=(), client: str = "", enga
     current snapshot is the comparison. Every snapshot is read (and refused if damaged) before any is
     analysed: :class:`snapshot.SnapshotError`."""
     Catalogue(lang)  # an unknown language is refused before any work
-    current_snap = snap.read(snapshot_path)
+    current_snap = snap.read(snapshot_path, verify_key=verify_key)
     earlier = [snap.read(p) for p in history_paths or ()]
     earlier = [s for s in earlier if s.digest != current_snap.digest]  # the current one, if filed there too
     prev_snap = snap.read(previous) if previous else comparison_snapshot(current_snap, earlier)

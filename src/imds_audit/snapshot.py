@@ -2,8 +2,10 @@
 
 A snapshot is a directory holding ``manifest.json`` and one parquet file per table below. Writes are
 atomic (a temporary sibling directory renamed into place); reads validate the schema version, the
-presence and hash of every table and the columns of each, and refuse anything else with a one-line
-reason (:class:`SnapshotError`).
+manifest's shape, the presence, hash and row count of every table and the columns of each, and a
+signature when there is one (signature.py), and refuse anything else with a one-line reason
+(:class:`SnapshotError`). ``Snapshot.signature`` says whether the manifest was signed, by which key
+(its fingerprint), and whether that key was the one the reader required.
 """
 
 from __future__ import annotations
@@ -21,18 +23,37 @@ from pathlib import Path
 import pandas as pd
 
 from imds_audit import __version__
+from imds_audit import signature as signing
 
-SCHEMA_VERSION = 2
-# Older schemas this tool still reads, and what a report built from one lacks. Tables and columns are
-# unchanged from 1 to 2; schema 2 added "boundary" rows to role_policies, which a schema-1 reader would
-# take for grants, hence the new number.
+SCHEMA_VERSION = 3
+# What schema 3 added (tables and columns a schema-1 or -2 snapshot lacks; read as empty / NA).
+ADDED_IN_3 = {
+    "tables": ("asg_instances", "missing_launch_templates", "missing_launch_configurations",
+               "missing_images", "ssm_parameters"),
+    "columns": {
+        "launch_template_versions": ("http_protocol_ipv6", "instance_metadata_tags", "metadata_options_state"),
+        "instances": ("http_protocol_ipv6", "instance_metadata_tags", "metadata_options_state"),
+        "metadata_defaults": ("instance_metadata_tags",),
+        "imdsv1_usage": ("status",),
+    },
+}
+_LACKS_3 = ("written before schema 3: no Auto Scaling instance list (asg_instances), no record of "
+            "templates, launch configurations or AMIs that do not exist, no SSM-resolved AMIs, no "
+            "InstanceMetadataTags/HttpProtocolIpv6, and IMDSv1 usage without a status (a 0 may mean "
+            "not read); launch_sources may lack the id of a template named by name")
+# Older schemas this tool still reads, and what a report built from one lacks. Schema 2 added
+# "boundary" rows to role_policies, which a schema-1 reader would take for grants; schema 3 the
+# tables and columns in ADDED_IN_3.
 MIGRATIONS = {
-    1: "written before permissions boundaries were collected: privilege tiers ignore any boundary",
+    1: "written before permissions boundaries were collected: privilege tiers ignore any boundary; "
+       + _LACKS_3,
+    2: _LACKS_3,
 }
 MANIFEST = "manifest.json"
 
 # Every table, its columns and their pandas dtypes. "string" columns are nullable: None means the
-# API did not return the field (which matters: an omitted HttpEndpoint is *enabled*).
+# API did not return the field (which matters: an omitted HttpEndpoint is *enabled*). The
+# MetadataOptions columns are those of collect/metadata.py: every field botocore's model lists.
 TABLES: dict[str, dict[str, str]] = {
     "auto_scaling_groups": {
         "account_id": "string", "region": "string", "asg_name": "string", "asg_arn": "string",
@@ -46,8 +67,19 @@ TABLES: dict[str, dict[str, str]] = {
         "account_id": "string", "region": "string", "asg_name": "string",
         "source_kind": "string",  # launch_template | launch_configuration
         "position": "string",  # single | base | override:<n>
+        # Since schema 3 the id is filled in when the group names the template by name only and the
+        # template exists (the name is kept as the group gave it); NA: not found or not read.
         "launch_template_id": "string", "launch_template_name": "string",
         "version_requested": "string",  # as the group names it: $Default, $Latest or a number
+        "launch_configuration_name": "string",
+    },
+    # The instances Auto Scaling lists for each group (DescribeAutoScalingGroups), since schema 3.
+    # An instance here but not in `instances` was not described (see the DescribeInstances outcome).
+    "asg_instances": {
+        "account_id": "string", "region": "string", "asg_name": "string", "instance_id": "string",
+        "lifecycle_state": "string",  # InService, Pending, Terminating, Standby, ...
+        "health_status": "string",  # Healthy | Unhealthy
+        "launch_template_id": "string", "launch_template_version": "string",
         "launch_configuration_name": "string",
     },
     "launch_templates": {
@@ -58,27 +90,63 @@ TABLES: dict[str, dict[str, str]] = {
         "account_id": "string", "region": "string", "launch_template_id": "string",
         "launch_template_name": "string", "version_number": "Int64",
         "http_tokens": "string", "http_endpoint": "string", "hop_limit": "Int64",
-        "image_id": "string", "instance_type": "string",
+        "http_protocol_ipv6": "string",  # enabled | disabled (schema 3)
+        "instance_metadata_tags": "string",  # enabled | disabled (schema 3)
+        "metadata_options_state": "string",  # pending | applied, as EC2 reports it (schema 3)
+        "image_id": "string",  # an AMI id, or resolve:ssm:<parameter> (see ssm_parameters)
+        "instance_type": "string",
         "iam_instance_profile_arn": "string", "iam_instance_profile_name": "string",
     },
+    # Templates or versions a group names that EC2 says do not exist (schema 3): the group cannot
+    # launch from them. version is the group's version string, NA when the template itself is missing.
+    # error_code: InvalidLaunchTemplateId.NotFound | InvalidLaunchTemplateName.NotFoundException |
+    # InvalidLaunchTemplateId.VersionNotFound | InvalidLaunchTemplateId.Malformed | ...
+    "missing_launch_templates": {
+        "account_id": "string", "region": "string", "launch_template_id": "string",
+        "launch_template_name": "string", "version": "string", "error_code": "string",
+    },
+    # Launch configurations have no State, Ipv6 or tags fields in the Auto Scaling API (botocore model).
     "launch_configurations": {
         "account_id": "string", "region": "string", "launch_configuration_name": "string",
         "http_tokens": "string", "http_endpoint": "string", "hop_limit": "Int64",
         "image_id": "string", "instance_type": "string", "iam_instance_profile": "string",
     },
+    # Launch configurations groups name that DescribeLaunchConfigurations did not return in a complete
+    # answer: they do not exist (schema 3).
+    "missing_launch_configurations": {
+        "account_id": "string", "region": "string", "launch_configuration_name": "string",
+    },
     "instances": {
         "account_id": "string", "region": "string", "instance_id": "string", "asg_name": "string",
         "state": "string", "launch_template_id": "string", "launch_template_version": "string",
         "launch_configuration_name": "string", "http_tokens": "string", "http_endpoint": "string",
-        "hop_limit": "Int64", "image_id": "string", "iam_instance_profile_arn": "string",
+        "hop_limit": "Int64",
+        "http_protocol_ipv6": "string", "instance_metadata_tags": "string",
+        "metadata_options_state": "string",  # pending: a metadata change not yet in effect (schema 3)
+        "image_id": "string", "iam_instance_profile_arn": "string",
     },
     "images": {
         "account_id": "string", "region": "string", "image_id": "string", "name": "string",
         "imds_support": "string",
     },
+    # AMIs sources name that EC2 says do not exist (schema 3). error_code NA: the answer left the AMI
+    # out without an error, as AWS does for a recently deregistered one.
+    "missing_images": {
+        "account_id": "string", "region": "string", "image_id": "string", "error_code": "string",
+    },
+    # AMIs named through SSM (a template's ImageId resolve:ssm:<parameter>), since schema 3. parameter
+    # is the text after "resolve:ssm:" (name or ARN, with any :version or :label). image_id is kept only
+    # when the value is an AMI id; no other value is ever stored. outcome: resolved | not_found (SSM
+    # says no such parameter or version) | not_an_ami | not_read (GetParameters failed, see the
+    # manifest) | not_returned (an incomplete answer, see the manifest).
+    "ssm_parameters": {
+        "account_id": "string", "region": "string", "parameter": "string", "image_id": "string",
+        "outcome": "string",
+    },
     "metadata_defaults": {
         "account_id": "string", "region": "string", "http_tokens": "string", "http_endpoint": "string",
-        "hop_limit": "Int64", "http_tokens_enforced": "string", "managed_by": "string",
+        "hop_limit": "Int64", "instance_metadata_tags": "string",  # (schema 3)
+        "http_tokens_enforced": "string", "managed_by": "string",
     },
     "instance_profiles": {
         "account_id": "string", "instance_profile_name": "string", "instance_profile_arn": "string",
@@ -91,9 +159,13 @@ TABLES: dict[str, dict[str, str]] = {
         "policy_kind": "string",
         "policy_name": "string", "policy_arn": "string", "document": "string",  # JSON text
     },
+    # One row per instance Auto Scaling lists (since schema 3; before, per described instance).
+    # metadata_no_token is the sum over the window only when status is Complete, else NA. status:
+    # Complete | PartialData | InternalError | Forbidden (CloudWatch's StatusCode) | NoResult (the
+    # answer held none for the query) | NotRead (the call failed, see the manifest).
     "imdsv1_usage": {
         "account_id": "string", "region": "string", "instance_id": "string",
-        "metadata_no_token": "Float64", "window_days": "Int64",
+        "metadata_no_token": "Float64", "status": "string", "window_days": "Int64",
     },
 }
 
@@ -139,6 +211,8 @@ class Snapshot:
     path: Path | None = None
     digest: str = ""
     schema_version: int = SCHEMA_VERSION  # as written; an older one was read through MIGRATIONS
+    # Who signed the manifest, if anyone (signature.SignatureInfo: signed, fingerprint, verified).
+    signature: signing.SignatureInfo = field(default_factory=signing.SignatureInfo)
 
     @property
     def migration_note(self) -> str:
@@ -169,11 +243,12 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write(snapshot: Snapshot, out: str | os.PathLike) -> Path:
+def write(snapshot: Snapshot, out: str | os.PathLike, sign_key=None) -> Path:
     """Write atomically: everything goes to a temporary sibling, which is renamed into place.
 
     An interrupted write leaves no directory at ``out``; an existing snapshot at ``out`` is replaced
-    only once the new one is complete.
+    only once the new one is complete. With ``sign_key`` (an Ed25519 private key, see signature.py)
+    the manifest is signed.
     """
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -197,7 +272,10 @@ def write(snapshot: Snapshot, out: str | os.PathLike) -> Path:
             "api_calls": snapshot.api_calls,
             "tables": {n: {"sha256": hashes[n], "rows": len(snapshot.tables[n])} for n in TABLES},
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+        manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
+        (tmp / MANIFEST).write_bytes(manifest_bytes)
+        if sign_key is not None:
+            signing.sign(tmp, manifest_bytes, sign_key)
         if out.exists():
             trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
             os.replace(out, trash / "old")
@@ -210,6 +288,8 @@ def write(snapshot: Snapshot, out: str | os.PathLike) -> Path:
         raise
     snapshot.path = out
     snapshot.digest = manifest_digest(out)
+    if sign_key is not None:
+        snapshot.signature = signing.check(out, manifest_bytes)
     return out
 
 
@@ -218,18 +298,25 @@ def manifest_digest(path: Path) -> str:
     return _sha256(Path(path) / MANIFEST)
 
 
-def read(path: str | os.PathLike) -> Snapshot:
-    """Read and validate a snapshot; raise :class:`SnapshotError` with the reason if it is not sound."""
+def read(path: str | os.PathLike, verify_key=None) -> Snapshot:
+    """Read and validate a snapshot; raise :class:`SnapshotError` with the reason if it is not sound.
+
+    With ``verify_key`` (an Ed25519 public key) the manifest must be signed by that key. A signature
+    present is checked either way: one that does not match the manifest is refused.
+    """
     path = Path(path)
     if not path.is_dir():
         raise SnapshotError(f"{path}: not a snapshot directory (it does not exist or is a file)")
     mpath = path / MANIFEST
     if not mpath.is_file():
         raise SnapshotError(f"{path}: not a snapshot (no {MANIFEST})")
+    raw = mpath.read_bytes()
     try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        manifest = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise SnapshotError(f"{mpath}: damaged manifest ({exc.__class__.__name__}: {exc})") from None
+        raise SnapshotError(f"{mpath}: damaged manifest ({exc.__class__.__name__}: {_one_line(exc)})") from None
+    except RecursionError:
+        raise SnapshotError(f"{mpath}: damaged manifest (nested too deeply to be one)") from None
     if not isinstance(manifest, dict) or manifest.get("kind") != "imds-audit-snapshot":
         raise SnapshotError(f"{mpath}: not an imds-audit snapshot manifest")
     version = manifest.get("schema_version")
@@ -243,29 +330,12 @@ def read(path: str | os.PathLike) -> Snapshot:
         raise SnapshotError(f"{path}: snapshot schema {version} is older than {SCHEMA_VERSION} and "
                             "no migration exists for it")
     _check_shape(mpath, manifest)
+    try:
+        signed = signing.check(path, raw, verify_key)
+    except signing.SignatureError as exc:
+        raise SnapshotError(str(exc)) from None
     listed = manifest["tables"]
-    tables = {}
-    for name, columns in TABLES.items():
-        tpath = path / f"{name}.parquet"
-        if name not in listed:
-            raise SnapshotError(f"{path}: manifest does not list table {name!r}")
-        if not tpath.is_file():
-            raise SnapshotError(f"{path}: table file {tpath.name} is missing")
-        if _sha256(tpath) != listed[name].get("sha256"):
-            raise SnapshotError(f"{path}: {tpath.name} does not match the hash in the manifest "
-                                "(truncated or modified after collection)")
-        try:
-            frame = pd.read_parquet(tpath)
-        except Exception as exc:  # pyarrow raises several types for damaged files
-            raise SnapshotError(f"{path}: {tpath.name} is not readable parquet ({_one_line(exc)})") from None
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise SnapshotError(f"{path}: {tpath.name} lacks columns {missing}")
-        try:
-            tables[name] = conform(name, frame[list(columns)])
-        except Exception as exc:  # a column holding values of another type: not a table we wrote
-            raise SnapshotError(
-                f"{path}: {tpath.name} has a column of the wrong type ({_one_line(exc)})") from None
+    tables = {name: _read_table(path, name, listed, version) for name in TABLES}
     snap = Snapshot(
         tables=tables,
         scope=manifest.get("scope") or {},
@@ -276,12 +346,52 @@ def read(path: str | os.PathLike) -> Snapshot:
         settings=manifest.get("settings") or {},
         path=path,
         schema_version=version,
+        signature=signed,
     )
     snap.digest = manifest_digest(path)
     return snap
 
 
+def _read_table(path: Path, name: str, listed: dict, version: int) -> pd.DataFrame:
+    """One table, checked against the manifest (hash, row count) and the schema (columns, types). A
+    table or column added after the snapshot's schema is read empty / NA (the migration note says so)."""
+    columns = TABLES[name]
+    tpath = path / f"{name}.parquet"
+    if name not in listed:
+        if version < 3 and name in ADDED_IN_3["tables"]:
+            return empty(name)
+        raise SnapshotError(f"{path}: manifest does not list table {name!r}")
+    if not tpath.is_file():
+        raise SnapshotError(f"{path}: table file {tpath.name} is missing")
+    if _sha256(tpath) != listed[name].get("sha256"):
+        raise SnapshotError(f"{path}: {tpath.name} does not match the hash in the manifest "
+                            "(truncated or modified after collection)")
+    try:
+        frame = pd.read_parquet(tpath)
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise SnapshotError(f"{path}: {tpath.name} is not readable parquet ({_one_line(exc)})") from None
+    added = ADDED_IN_3["columns"].get(name, ()) if version < 3 else ()
+    missing = [c for c in columns if c not in frame.columns and c not in added]
+    if missing:
+        raise SnapshotError(f"{path}: {tpath.name} lacks columns {missing}")
+    if len(frame) != listed[name]["rows"]:
+        raise SnapshotError(f"{path}: {tpath.name} holds {len(frame)} rows, the manifest says "
+                            f"{listed[name]['rows']}")
+    try:
+        return conform(name, frame[[c for c in columns if c in frame.columns]])
+    except Exception as exc:  # a column holding values of another type: not a table we wrote
+        raise SnapshotError(
+            f"{path}: {tpath.name} has a column of the wrong type ({_one_line(exc)})") from None
+
+
 API_CALL_KEYS = ("account_id", "region", "api", "outcome", "message")
+# Settings the analysis computes with (the usage window) or reports (the collection's bounds).
+NUMERIC_SETTINGS = ("usage_window_days", "api_deadline_seconds", "max_attempts", "fallback_calls",
+                    "connect_timeout_seconds", "read_timeout_seconds")
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _one_line(exc: Exception) -> str:
@@ -300,9 +410,21 @@ def _check_shape(mpath: Path, manifest: dict) -> None:
     for name, entry in listed.items():
         if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
             raise bad(f"the entry of table {name[:60]!r} is not an object with a sha256 string")
+        if not _count(entry.get("rows")):
+            raise bad(f"the entry of table {name[:60]!r} has no row count")
     for key in ("scope", "settings"):
         if key in manifest and not isinstance(manifest[key], dict):
             raise bad(f"'{key}' is not an object")
+    for key, values in (manifest.get("scope") or {}).items():
+        if key in ("accounts", "regions") and not (
+                isinstance(values, list) and all(isinstance(v, str) for v in values)):
+            raise bad(f"scope.{key} is not a list of strings")
+    for key, value in (manifest.get("settings") or {}).items():
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            raise bad(f"settings.{str(key)[:40]} is not a plain value")
+        if key in NUMERIC_SETTINGS and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                        or value != value or value <= 0):
+            raise bad(f"settings.{key} is not a positive number")
     for key in ("collected_at", "collected_by", "tool_version"):
         if key in manifest and not isinstance(manifest[key], str):
             raise bad(f"'{key}' is not a string")

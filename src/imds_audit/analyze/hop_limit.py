@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import numpy as np
 import pandas as pd
 
 # Signals that a group runs container nodes, where a hop limit of 2 is expected (EKS/ECS docs).
 CONTAINER_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerServiceforEC2Role",
                       "AmazonEKS_CNI_Policy", "AmazonECS_FullAccess")
-CONTAINER_TAG_PATTERN = r'"(?:eks:cluster-name|aws:eks:cluster-name|kubernetes\.io/cluster/[^"]*|' \
-                        r'k8s\.io/cluster-autoscaler/[^"]*|AmazonECSManaged|eks:nodegroup-name)"'
+# Matched against tag KEYS only: a Name tag whose value reads "kubernetes.io/cluster/prod" is no EKS node.
+CONTAINER_TAG_KEY = re.compile(r"eks:cluster-name|aws:eks:cluster-name|kubernetes\.io/cluster/.*|"
+                               r"k8s\.io/cluster-autoscaler/.*|AmazonECSManaged|eks:nodegroup-name")
 CONTAINER_AMI_PATTERN = r"(?i)\b(?:eks|ecs|bottlerocket)\b|amazon-eks|amzn2-ami-ecs"
 
 
@@ -21,7 +25,7 @@ def container_nodes(groups: pd.DataFrame, role_policies: pd.DataFrame,
     by_role = groups[["account_id", "iam_role"]].merge(
         policies.rename(columns={"role_name": "iam_role"}), on=["account_id", "iam_role"], how="left")
     from_role = by_role["_cp"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    from_tags = groups["tags"].str.contains(CONTAINER_TAG_PATTERN, regex=True, na=False).to_numpy()
+    from_tags = _container_tagged(groups["tags"])
     base = sources[sources["position"].isin(["single", "base"])][
         ["account_id", "region", "asg_name", "image_id"]].drop_duplicates(
         ["account_id", "region", "asg_name"])
@@ -31,6 +35,19 @@ def container_nodes(groups: pd.DataFrame, role_policies: pd.DataFrame,
         named, on=["account_id", "region", "asg_name"], how="left")
     from_ami = named["name"].str.contains(CONTAINER_AMI_PATTERN, regex=True, na=False).to_numpy()
     return pd.Series(from_role | from_tags | from_ami, index=groups.index)
+
+
+def _container_tagged(tags: pd.Series) -> np.ndarray:
+    """Per group: does a key of its tags (a JSON object) mark a container node? Parsed once per
+    distinct tags text."""
+    def marked(text) -> bool:
+        try:
+            keys = json.loads(text)
+        except (TypeError, ValueError):
+            return False
+        return isinstance(keys, dict) and any(CONTAINER_TAG_KEY.fullmatch(k) for k in keys)
+    flags = {t: marked(t) for t in tags.dropna().unique()}
+    return tags.map(flags).fillna(False).to_numpy(dtype=bool)
 
 
 def hop_limit_flag(hop_limit: pd.Series, containers: pd.Series) -> pd.Series:

@@ -22,12 +22,18 @@ def parse_accounts(spec: str | None) -> tuple[set[str], set[str]]:
     return include, exclude
 
 
-def from_profiles(profiles: list[str | None], region: str | None = None) -> tuple[list[Target], str, list]:
-    """One target per profile (None: boto3's default chain). Returns (targets, caller ARN, failures)."""
+def from_profiles(profiles: list[str | None], region: str | None = None,
+                  fallback_region: str | None = None) -> tuple[list[Target], str, list]:
+    """One target per profile (None: boto3's default chain). Returns (targets, caller ARN, failures).
+
+    ``fallback_region`` is used where the profile configures no region (STS needs one): the first
+    region the user named."""
     targets, failures, arn = [], [], ""
     for profile in profiles:
         try:
             session = boto3.session.Session(profile_name=profile, region_name=region)
+            if session.region_name is None and fallback_region:
+                session = boto3.session.Session(profile_name=profile, region_name=fallback_region)
             account, who = caller_account(session)
         except Exception as exc:
             outcome, message = classify(exc)

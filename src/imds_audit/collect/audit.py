@@ -16,16 +16,25 @@ class CollectError(Exception):
 
 
 def collect_estate(profiles=(None,), regions=None, org_role: str | None = None, accounts: str | None = None,
-                   window_days: int = 14, quiet: bool = True, out: str | Path | None = None) -> snap.Snapshot:
+                   window_days: int = 14, quiet: bool = True, out: str | Path | None = None,
+                   sign_key: str | Path | None = None) -> snap.Snapshot:
     """Collect the accounts of ``profiles`` (or of the AWS Organization, with ``org_role``) in
-    ``regions`` (a list, "r1,r2", "all", or None for each profile's region); write it to ``out``."""
+    ``regions`` (a list, "r1,r2", "all", or None for each profile's region); write it to ``out``,
+    signed with ``sign_key`` (an Ed25519 private key file) when given. Every input is checked before
+    the first call: an unknown region, a bad limit or key is a CollectError."""
+    from imds_audit import signature
     from imds_audit.collect import accounts as acc
+    from imds_audit.collect import regions as reg
+    from imds_audit.collect.limits import Limits
     from imds_audit.collect.run import Options, collect
 
-    if isinstance(regions, str):
-        regions = [r.strip() for r in regions.split(",") if r.strip()]
-    region_list = list(regions) if regions else None
-    targets, who, failures = acc.from_profiles(list(profiles or [None]))
+    try:
+        region_list = reg.parse(",".join(regions) if isinstance(regions, (list, tuple)) else regions)
+        limits = Limits.from_env()
+        key = signature.load_private_key(sign_key) if sign_key else None
+    except (ValueError, signature.SignatureError) as exc:
+        raise CollectError(str(exc)) from None
+    targets, who, failures = acc.from_profiles(list(profiles or [None]), fallback_region=reg.first(region_list))
     if not targets:
         raise CollectError(no_credentials(failures))
     if org_role:
@@ -38,10 +47,10 @@ def collect_estate(profiles=(None,), regions=None, org_role: str | None = None, 
     if not targets:
         raise CollectError("no account could be reached: " + "; ".join(
             f"{f['account_id']}: {f['message']}" for f in failures) if failures else "no account selected")
-    result = collect(targets, Options(regions=region_list, window_days=window_days, quiet=quiet),
+    result = collect(targets, Options(regions=region_list, window_days=window_days, quiet=quiet, limits=limits),
                      collected_by=who, failed_accounts=failures)
     if out is not None:
-        snap.write(result, out)
+        snap.write(result, out, sign_key=key)
     return result
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+from imds_audit.collect import metadata
 from imds_audit.collect.calls import Caller
+from imds_audit.collect.lookup import chunks
 
 DEFAULT_TAG_KEYS = ("Name", "Environment", "Env", "Owner", "Team", "Application", "Service")
 # Keys kept (value dropped) only to recognise container nodes for the hop-limit finding.
@@ -73,9 +75,13 @@ def collect_groups(caller: Caller, client, tag_keys=DEFAULT_TAG_KEYS) -> dict[st
         })
         out["launch_sources"].extend(sources)
         for inst in g.get("Instances", []):
+            # Auto Scaling's own list: the analysis can tell a group HAS instances even when
+            # DescribeInstances could not be read.
             lt = inst.get("LaunchTemplate") or {}
             out["asg_instances"].append({
+                "account_id": a, "region": r,
                 "instance_id": inst["InstanceId"], "asg_name": g["AutoScalingGroupName"],
+                "lifecycle_state": inst.get("LifecycleState"), "health_status": inst.get("HealthStatus"),
                 "launch_template_id": lt.get("LaunchTemplateId"),
                 "launch_template_version": lt.get("Version"),
                 "launch_configuration_name": inst.get("LaunchConfigurationName"),
@@ -83,19 +89,26 @@ def collect_groups(caller: Caller, client, tag_keys=DEFAULT_TAG_KEYS) -> dict[st
     return out
 
 
-def collect_launch_configurations(caller: Caller, client, names: list[str]) -> list[dict]:
-    """The launch configurations groups use (50 names per call, the API's maximum)."""
-    rows = []
-    for i in range(0, len(names), 50):
+def collect_launch_configurations(caller: Caller, client, names: list[str]) -> dict[str, list[dict]]:
+    """The launch configurations groups use (50 names per call, the API's maximum), and those that do
+    not exist: DescribeLaunchConfigurations simply leaves a missing name out of a complete answer."""
+    rows, missing = [], []
+    a, r = caller.account, caller.region
+    for chunk in chunks(names, 50):
         items = caller.pages(client, "DescribeLaunchConfigurations", "LaunchConfigurations",
-                             LaunchConfigurationNames=names[i:i + 50])
-        for lc in items or []:
-            meta = lc.get("MetadataOptions") or {}
+                             LaunchConfigurationNames=chunk)
+        if items is None:
+            continue  # the failure is recorded
+        seen = set()
+        for lc in items:  # the answer holds UserData too: only the fields below are kept
+            seen.add(lc["LaunchConfigurationName"])
             rows.append({
-                "account_id": caller.account, "region": caller.region,
-                "launch_configuration_name": lc["LaunchConfigurationName"],
-                "http_tokens": meta.get("HttpTokens"), "http_endpoint": meta.get("HttpEndpoint"),
-                "hop_limit": meta.get("HttpPutResponseHopLimit"), "image_id": lc.get("ImageId"),
-                "instance_type": lc.get("InstanceType"), "iam_instance_profile": lc.get("IamInstanceProfile"),
+                "account_id": a, "region": r, "launch_configuration_name": lc["LaunchConfigurationName"],
+                **metadata.columns(lc.get("MetadataOptions"), metadata.LAUNCH_CONFIGURATION_FIELDS),
+                "image_id": lc.get("ImageId"), "instance_type": lc.get("InstanceType"),
+                "iam_instance_profile": lc.get("IamInstanceProfile"),
             })
-    return rows
+        if items.complete:
+            missing += [{"account_id": a, "region": r, "launch_configuration_name": n}
+                        for n in chunk if n not in seen]
+    return {"launch_configurations": rows, "missing_launch_configurations": missing}

@@ -8,14 +8,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 import boto3
-from botocore.config import Config
 
 from imds_audit import snapshot as snap
-from imds_audit.collect import autoscaling, cloudwatch, ec2, iam
+from imds_audit.collect import autoscaling, cloudwatch, ec2, iam, ssm, templates
 from imds_audit.collect.calls import CallLog, Caller, classify
-
-CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 6}, max_pool_connections=16,
-                       user_agent_extra="imds-audit")
+from imds_audit.collect.limits import Limits
 
 
 @dataclass
@@ -33,10 +30,11 @@ class Options:
     workers: int = 8
     quiet: bool = False
     settings: dict = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
 
 
-def client(session, service: str, region: str | None = None):
-    return session.client(service, region_name=region, config=CLIENT_CONFIG)
+def client(session, service: str, region: str | None = None, limits: Limits | None = None):
+    return session.client(service, region_name=region, config=(limits or Limits()).client_config())
 
 
 def caller_account(session) -> tuple[str, str]:
@@ -44,12 +42,13 @@ def caller_account(session) -> tuple[str, str]:
     return identity["Account"], identity["Arn"]
 
 
-def resolve_regions(target: Target, wanted: list[str] | None, log: CallLog) -> list[str]:
+def resolve_regions(target: Target, wanted: list[str] | None, log: CallLog,
+                    limits: Limits | None = None) -> list[str]:
     if wanted and wanted != ["all"]:
         return list(wanted)
     home = target.session.region_name or "us-east-1"
-    caller = Caller(log, target.account_id, home)
-    found = caller.call(client(target.session, "ec2", home), "DescribeRegions")
+    caller = Caller(log, target.account_id, home, limits)
+    found = caller.call(caller.bind(client(target.session, "ec2", home, limits)), "DescribeRegions")
     if found is None:
         return [home]  # the failure is in the manifest; the home region is still assessed
     return sorted(r["RegionName"] for r in found["Regions"])
@@ -57,37 +56,50 @@ def resolve_regions(target: Target, wanted: list[str] | None, log: CallLog) -> l
 
 def collect_region(target: Target, region: str, opts: Options, log: CallLog) -> dict[str, list[dict]]:
     """Everything the verdict needs from one account and region."""
-    caller = Caller(log, target.account_id, region)
-    asg = client(target.session, "autoscaling", region)
-    ec2c = client(target.session, "ec2", region)
+    caller = Caller(log, target.account_id, region, opts.limits)
+
+    def regional(service):
+        return caller.bind(client(target.session, service, region, opts.limits))
+
+    asg, ec2c = regional("autoscaling"), regional("ec2")
     rows: dict[str, list[dict]] = defaultdict(list)
     groups = autoscaling.collect_groups(caller, asg, opts.tag_keys)
     rows["metadata_defaults"] += ec2.collect_metadata_defaults(caller, ec2c)
     if groups is None:
         return rows
-    for k in ("auto_scaling_groups", "launch_sources"):
-        rows[k] += groups[k]
-    sources = groups["launch_sources"]
+    found = templates.collect_templates(caller, ec2c, groups["launch_sources"])
+    sources = templates.with_ids(groups["launch_sources"], found.ids_by_name)
+    rows["auto_scaling_groups"] += groups["auto_scaling_groups"]
+    rows["launch_sources"] += sources
+    rows["asg_instances"] += groups["asg_instances"]
     lc_names = sorted({s["launch_configuration_name"] for s in sources if s.get("launch_configuration_name")})
-    rows["launch_configurations"] += autoscaling.collect_launch_configurations(caller, asg, lc_names)
-    for k, v in ec2.collect_templates(caller, ec2c, sources).items():
+    for k, v in [*autoscaling.collect_launch_configurations(caller, asg, lc_names).items(),
+                 *found.tables.items()]:
         rows[k] += v
     rows["instances"] += ec2.collect_instances(caller, ec2c, groups["asg_instances"])
     image_ids = {r["image_id"] for k in ("launch_template_versions", "launch_configurations", "instances")
                  for r in rows[k] if r.get("image_id")}
-    rows["images"] += ec2.collect_images(caller, ec2c, image_ids)
-    instance_ids = sorted(i["instance_id"] for i in rows["instances"])
+    refs = ssm.references(image_ids)
+    if refs:
+        rows["ssm_parameters"] += ssm.collect_parameters(caller, regional("ssm"), refs)
+        image_ids |= {p["image_id"] for p in rows["ssm_parameters"] if p["image_id"]}
+    for k, v in ec2.collect_images(caller, ec2c, image_ids).items():
+        rows[k] += v
+    # Usage is asked for every instance Auto Scaling lists, whether or not DescribeInstances could
+    # be read: "no instances to query" is said only when the groups have none.
+    instance_ids = sorted({i["instance_id"] for i in groups["asg_instances"]})
     if instance_ids:
-        rows["imdsv1_usage"] += cloudwatch.collect_usage(
-            caller, client(target.session, "cloudwatch", region), instance_ids, opts.window_days)
-    else:
+        rows["imdsv1_usage"] += cloudwatch.collect_usage(caller, regional("cloudwatch"), instance_ids,
+                                                         opts.window_days)
+    elif log.outcomes.get((target.account_id, region, "DescribeAutoScalingGroups"), ("?",))[0] == "ok":
+        # Only a complete list of groups can say there is nothing to ask.
         log.record(target.account_id, region, "GetMetricData", "ok", "no instances to query")
     return rows
 
 
-def collect_account_iam(target: Target, log: CallLog) -> dict[str, list[dict]]:
-    caller = Caller(log, target.account_id, "global")
-    return iam.collect_iam(caller, client(target.session, "iam"))
+def collect_account_iam(target: Target, opts: Options, log: CallLog) -> dict[str, list[dict]]:
+    caller = Caller(log, target.account_id, "global", opts.limits)
+    return iam.collect_iam(caller, caller.bind(client(target.session, "iam", None, opts.limits)))
 
 
 def collect(targets: list[Target], opts: Options, collected_by: str,
@@ -99,13 +111,13 @@ def collect(targets: list[Target], opts: Options, collected_by: str,
     plan: list[tuple[Target, str | None]] = []
     for t in targets:
         plan.append((t, None))
-        plan += [(t, r) for r in resolve_regions(t, opts.regions, log)]
+        plan += [(t, r) for r in resolve_regions(t, opts.regions, log, opts.limits)]
     tables: dict[str, list[dict]] = defaultdict(list)
     progress = _progress(len(plan), opts.quiet)
     with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as pool:
         futures = {
             pool.submit(collect_account_iam if region is None else collect_region,
-                        *((t, log) if region is None else (t, region, opts, log))): (t, region)
+                        *((t, opts, log) if region is None else (t, region, opts, log))): (t, region)
             for t, region in plan
         }
         for fut in as_completed(futures):
@@ -120,7 +132,7 @@ def collect(targets: list[Target], opts: Options, collected_by: str,
     progress(None)
     regions = sorted({r for _, r in plan if r})
     accounts = sorted({t.account_id for t in targets} | {f["account_id"] for f in failed_accounts or []})
-    settings = {"usage_window_days": opts.window_days, **opts.settings}
+    settings = {"usage_window_days": opts.window_days, **opts.limits.settings(), **opts.settings}
     return snap.new(tables, scope={"accounts": accounts, "regions": regions},
                     api_calls=log.rows(), collected_by=collected_by, settings=settings)
 

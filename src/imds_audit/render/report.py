@@ -39,12 +39,13 @@ def build_report(snapshot_path, out_dir, formats=DEFAULT_FORMATS, lang: str = "e
 
 
 def build_findings(snapshot_path, formats=DEFAULT_FORMATS, lang: str = "en", previous=None, client=None,
-                   engagement=None, history=None, exceptions=None, today=None) -> Findings:
+                   engagement=None, history=None, exceptions=None, today=None, verify_key=None) -> Findings:
     """The findings a report is written from (the formats are checked first: nothing is analysed for
-    a request that would be refused)."""
+    a request that would be refused). With ``verify_key`` the snapshot must be signed by it."""
     check_formats(formats)
     return pipeline.build(snapshot_path, previous=previous, history_paths=history or (), client=client or "",
-                          engagement=engagement or "", lang=lang, exceptions=exceptions, today=today)
+                          engagement=engagement or "", lang=lang, exceptions=exceptions, today=today,
+                          verify_key=verify_key)
 
 
 __all__ = ["DEFAULT_FORMATS", "WRITERS", "build_findings", "build_report", "render_findings"]
