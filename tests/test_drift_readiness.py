@@ -124,11 +124,61 @@ def test_enforced_account_default_with_optional_template_is_a_launch_failure():
     s = template_group(tokens="optional", defaults=enforced)
     sources = verdict.resolve_sources(s)
     groups = verdict.group_status(s["auto_scaling_groups"], sources)
-    assert launch_failure(groups, sources).tolist() == [True]
+    assert launch_failure(groups, sources)["launch_failure"].tolist() == [True]
+    assert launch_failure(groups, sources)["launch_failure_code"].tolist() == ["enforced_optional"]
     ok = template_group(tokens="required", defaults=enforced)
     ok_sources = verdict.resolve_sources(ok)
-    assert launch_failure(verdict.group_status(ok["auto_scaling_groups"], ok_sources), ok_sources).tolist() == [False]
+    assert launch_failure(verdict.group_status(ok["auto_scaling_groups"], ok_sources),
+                          ok_sources)["launch_failure"].tolist() == [False]
     not_enforced = template_group(tokens="optional", defaults={"http_tokens": "required"})
     ne_sources = verdict.resolve_sources(not_enforced)
     assert launch_failure(verdict.group_status(not_enforced["auto_scaling_groups"], ne_sources),
-                          ne_sources).tolist() == [False]
+                          ne_sources)["launch_failure"].tolist() == [False]
+
+
+def _listed(iid, state="InService"):
+    return {"account_id": A, "region": R, "asg_name": "g", "instance_id": iid, "lifecycle_state": state,
+            "launch_template_id": "lt-1", "launch_template_version": "1"}
+
+
+def _findings_with(s):
+    sources = verdict.resolve_sources(s)
+    groups = verdict.group_status(s["auto_scaling_groups"], sources)
+    live = instances.instance_state(s["instances"], sources, s["imdsv1_usage"])
+    return instances.attach(groups, live, s.calls, s["asg_instances"]).set_index("asg_name").loc["g"]
+
+
+def test_instances_not_described_are_unknown_not_ready():
+    """Issue 16: DescribeInstances denied in the region while Auto Scaling lists the group's instances:
+    not "0 instances, no drift, ready" but instances known, their settings, drift and readiness unknown."""
+    calls = ok_calls() + ok_calls(apis=("DescribeInstances",), outcome="access_denied")
+    s = template_group(tokens="required", calls=calls, extra_tables={
+        "asg_instances": [_listed("i-1"), _listed("i-2")],
+        "imdsv1_usage": [{**_usage(i, None), "status": "NotRead"} for i in ("i-1", "i-2")]})
+    g = _findings_with(s)
+    assert g["instances"] == 2
+    assert pd.isna(g["instances_allowing_imdsv1"]) and pd.isna(g["drift"]) and pd.isna(g["imdsv1_calls"])
+    assert g["readiness"] == "unknown" and g["instances_reason_code"] == "instances_not_read"
+
+
+def test_an_incomplete_metric_answer_is_not_zero_calls():
+    """GetMetricData answered PartialData for one instance: its calls are unknown, so readiness is too;
+    calls seen on another instance still block."""
+    s = template_group(tokens="optional", extra_tables={
+        "asg_instances": [_listed("i-1"), _listed("i-2")],
+        "instances": [_instance("i-1", "optional"), _instance("i-2", "optional")],
+        "imdsv1_usage": [{**_usage("i-1", 0.0), "status": "Complete"},
+                         {**_usage("i-2", None), "status": "PartialData"}]})
+    g = _findings_with(s)
+    assert pd.isna(g["imdsv1_calls"]) and g["readiness"] == "unknown"
+    assert g["instances_reason_code"] == "usage_not_read" and g["instances_allowing_imdsv1"] == 2
+    s.tables["imdsv1_usage"] = snap.conform("imdsv1_usage", [{**_usage("i-1", 7.0), "status": "Complete"},
+                                                              {**_usage("i-2", None), "status": "InternalError"}])
+    assert _findings_with(s)["readiness"] == "blocked"
+
+
+def test_the_hop_limit_of_an_unread_record_is_unknown_not_ok():
+    s = template_group(version="7")
+    groups = verdict.group_status(s["auto_scaling_groups"], verdict.resolve_sources(s))
+    assert pd.isna(groups.loc[0, "hop_limit"])
+    assert hop_limit.hop_limit_flag(groups["hop_limit"], pd.Series([False])).tolist() == ["unknown"]

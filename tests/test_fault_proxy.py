@@ -165,6 +165,29 @@ def assert_honest(result: snap.Snapshot, baseline: snap.Snapshot, tmp_path: Path
     path = snap.write(result, tmp_path / "faulted")
     blob = b"".join(p.read_bytes() for p in path.iterdir())
     assert SECRET.encode() not in blob and base64.b64encode(SECRET.encode())[:24] not in blob
+    assert_findings_honest(result, baseline, not_ok)
+
+
+# What a report says of a group: each either equals the fault-free report's value or says it is not
+# known (NA, or the unknown of its vocabulary); never another, invented, value.
+JUDGED = ["status", "effective_http_tokens", "http_endpoint", "hop_limit", "hop_limit_flag", "risk_tier",
+          "instances", "instances_allowing_imdsv1", "drift", "imdsv1_calls", "readiness"]
+UNKNOWN = {"status": "unknown", "risk_tier": "unknown", "readiness": "unknown", "hop_limit_flag": "unknown"}
+
+
+def assert_findings_honest(result: snap.Snapshot, baseline: snap.Snapshot, not_ok: set) -> None:
+    from imds_audit.pipeline import analysed
+
+    got, want = (analysed(s).groups.set_index(["region", "asg_name"]) for s in (result, baseline))
+    if len(got) < len(want):  # groups missing from the report: the inventory says it was not read
+        assert (R, ASG) in not_ok, f"{len(want) - len(got)} groups missing, DescribeAutoScalingGroups ok"
+    for key in got.index.intersection(want.index):
+        for col in JUDGED:
+            a, b = got.loc[key, col], want.loc[key, col]
+            if pd.isna(a) or (not pd.isna(b) and a == b):
+                continue  # the same, or not known
+            assert a == UNKNOWN.get(col), f"{key} {col}: {b!r} became {a!r}, not unknown"
+    assert (got["status"] != "unknown").sum() <= (want["status"] != "unknown").sum() or not not_ok
 
 
 def test_the_proxy_is_transparent_without_faults(aws):

@@ -275,9 +275,32 @@ def test_url_encoded_document_is_read():
 
 
 def test_unreadable_document_is_reported():
+    # Issue 16: what an unreadable policy grants is unknown, so the tier is unknown (it was read_only,
+    # from the one policy read: an understatement), and the reason names the policy
     row = one({"r": [("inline-bad", "{not json"), ("inline-read", policy(allow("ec2:DescribeInstances")))]})
-    assert row["privilege_tier"] == "read_only"
+    assert row["privilege_tier"] == "unknown"
     assert "could not read inline-bad" in row["reason"]
+
+
+@pytest.mark.parametrize("bad", ['{"Statement": [{"Effect": "Allow", "Action": 12345, "Resource": "*"}]}',
+                                 '[1, 2, 3]', '"just a string"', '{"Statement": ["not a statement"]}'])
+def test_a_document_iam_would_refuse_is_not_read_never_none(bad):
+    row = one({"r": [("inline-odd", bad)]})
+    assert row["privilege_tier"] == "unknown" and "could not read inline-odd" in row["reason"]
+
+
+def test_a_managed_policy_whose_document_was_not_read_makes_the_tier_unknown():
+    """GetPolicy / GetPolicyVersion failed: the row has no document. Not "no policies: none"."""
+    frame = pd.DataFrame([{"account_id": "1", "role_name": "r", "role_arn": "arn:aws:iam::1:role/r",
+                           "policy_kind": "managed", "policy_name": "AdministratorAccess",
+                           "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess", "document": None}]).astype("string")
+    row = classify_roles(frame).iloc[0]
+    assert row["privilege_tier"] == "unknown" and row["tier_rule"] == "policies_not_read"
+
+
+def test_what_was_read_already_admin_stays_admin():
+    row = one({"r": [("inline-bad", "{not json"), ("inline-admin", policy(allow("*")))]})
+    assert row["privilege_tier"] == "admin"
 
 
 def test_one_row_per_role_with_typed_columns(aws_docs):

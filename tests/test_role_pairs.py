@@ -90,7 +90,7 @@ def test_instances_count_for_the_role_they_carry():
     s = mixed(instances=[_instance("i-1", "lt-base", "optional", profile_role="old-role"),
                          _instance("i-2", "lt-gpu", "optional"),
                          _instance("i-3", "lt-base", "required")],
-              usage=[("i-1", 5.0), ("i-2", 40.0)])
+              usage=[("i-1", 5.0), ("i-2", 40.0), ("i-3", 0.0)])  # every instance's usage was read
     got = roles(s)
     assert (got.loc["old-role", "exposed_instances"], got.loc["old-role", "imdsv1_calls"]) == (1, 5.0)
     assert got.loc["old-role", "exposure_level"] == "active"

@@ -97,3 +97,19 @@ def test_report_verify_key_refuses_with_rc_2_and_one_line(tmp_path):
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert done.returncode == 2 and len(lines) == 1 and "not signed" in lines[0], done.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_the_report_says_whether_the_snapshot_was_signed_and_by_which_key(tmp_path):
+    """Issue 16: the report names the key a snapshot was signed with, and whether it was verified."""
+    from imds_audit import pipeline
+    from imds_audit.present import ReportView
+
+    private, public = _keys(tmp_path)
+    path = snap.write(template_group(tokens="required"), tmp_path / "signed", sign_key=signature.load_private_key(private))
+    for key, expect in ((None, "signed by key sha256:"), (signature.load_public_key(public), "verified with --verify-key")):
+        f = pipeline.build(path, verify_key=key)
+        rows = dict(ReportView(f, lang="en").metadata_rows())
+        assert expect in rows["meta.signature"]
+    unsigned = snap.write(template_group(tokens="required"), tmp_path / "plain")
+    rows = dict(ReportView(pipeline.build(unsigned), lang="ja").metadata_rows())
+    assert rows["meta.signature"].startswith("署名なし")

@@ -123,12 +123,100 @@ def test_unreadable_defaults_do_not_matter_when_the_template_decides():
     assert status(template_group(tokens="optional", calls=calls)) == "unknown"
 
 
-def test_ssm_resolved_ami_cannot_decide():
-    s = template_group(image_id="resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")
-    groups, _ = judge(s)
+AL2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+
+
+def _ssm(outcome="resolved", imds_support="v2.0", tokens=None, calls=None):
+    """A template launching ``resolve:ssm:AL2023``; the parameter names ami-0abc (ImdsSupport as given)."""
+    extra = {"ssm_parameters": [{"account_id": A, "region": R, "parameter": AL2023, "outcome": outcome,
+                                 "image_id": "ami-0abc" if outcome == "resolved" else None}],
+             "images": [{"account_id": A, "region": R, "image_id": "ami-0abc", "imds_support": imds_support}]}
+    return template_group(tokens=tokens, image_id=f"resolve:ssm:{AL2023}", extra_tables=extra, calls=calls)
+
+
+def test_an_ami_named_by_ssm_is_judged_by_the_ami_the_parameter_names():
+    # ssm:GetParameters gave the AMI; its ImdsSupport v2.0 makes a silent template IMDSv2-only,
+    # and the reason says the parameter may name another AMI at the next launch
+    groups, sources = judge(_ssm())
+    assert groups.loc["g", "status"] == "compliant"
+    assert sources.loc[0, "tokens_from"] == "ami_ssm" and sources.loc[0, "resolved_image_id"] == "ami-0abc"
+    assert "may name another AMI at the next launch" in groups.loc["g", "reason"]
+    # an AMI without ImdsSupport: the API default, optional
+    assert status(_ssm(imds_support=None)) == "non_compliant"
+
+
+def test_an_ssm_parameter_not_read_cannot_decide():
+    groups, sources = judge(_ssm(outcome="not_read"))
     assert groups.loc["g", "status"] == "unknown"
     assert groups.loc["g", "reason_code"] == "ami_from_ssm"
+    assert sources.loc[0, "reason_api"] == "GetParameters"
     assert "SSM" in groups.loc["g", "reason"]
+    # a template that declares HttpTokens does not need the AMI
+    assert status(_ssm(outcome="not_read", tokens="required")) == "compliant"
+
+
+def test_an_ssm_parameter_that_does_not_exist_means_the_group_cannot_launch():
+    groups, sources = judge(_ssm(outcome="not_found"))
+    assert groups.loc["g", "status"] == "unknown" and groups.loc["g", "reason_code"] == "image_missing"
+    assert sources.loc[0, "launch_failure"] and sources.loc[0, "launch_failure_code"] == "image_missing"
+
+
+def test_a_template_that_does_not_exist_means_the_group_cannot_launch():
+    # EC2 said InvalidLaunchTemplateId.NotFound: not "could not be read", and nothing invented
+    s = template_group(extra_tables={"missing_launch_templates": [
+        {"account_id": A, "region": R, "launch_template_id": "lt-1", "version": None,
+         "error_code": "InvalidLaunchTemplateId.NotFound"}]})
+    s.tables["launch_templates"] = snap.empty("launch_templates")
+    s.tables["launch_template_versions"] = snap.empty("launch_template_versions")
+    groups, sources = judge(s)
+    assert groups.loc["g", "status"] == "unknown" and groups.loc["g", "reason_code"] == "template_missing"
+    assert "does not exist: the group cannot launch" in groups.loc["g", "reason"]
+    assert sources.loc[0, "launch_failure"] and sources.loc[0, "launch_failure_code"] == "template_missing"
+    assert pd.isna(sources.loc[0, "http_endpoint"]) and pd.isna(sources.loc[0, "hop_limit"])
+
+
+def test_a_pinned_version_that_does_not_exist_means_the_group_cannot_launch():
+    s = template_group(version="7", extra_tables={"missing_launch_templates": [
+        {"account_id": A, "region": R, "launch_template_id": "lt-1", "version": "7",
+         "error_code": "InvalidLaunchTemplateId.VersionNotFound"}]})
+    groups, sources = judge(s)
+    assert groups.loc["g", "reason_code"] == "version_missing"
+    assert groups.loc["g", "reason"] == "launch template tpl (lt-1) version 7: this version does not exist: the group cannot launch"
+    assert sources.loc[0, "launch_failure_code"] == "version_missing"
+    # not read (denied, throttled) stays apart from does not exist
+    unread = judge(template_group(version="7"))[1]
+    assert unread.loc[0, "reason_code"] == "record_not_read" and not unread.loc[0, "launch_failure"]
+
+
+def test_a_launch_configuration_that_does_not_exist_means_the_group_cannot_launch():
+    rows = {"auto_scaling_groups": [{"account_id": A, "region": R, "asg_name": "g", "launch_kind": "launch_configuration"}],
+            "launch_sources": [{"account_id": A, "region": R, "asg_name": "g", "source_kind": "launch_configuration",
+                                "position": "single", "launch_configuration_name": "gone"}],
+            "missing_launch_configurations": [{"account_id": A, "region": R, "launch_configuration_name": "gone"}],
+            "metadata_defaults": [{"account_id": A, "region": R}]}
+    groups, sources = judge(snap.new(rows, api_calls=ok_calls()))
+    assert groups.loc["g", "reason_code"] == "configuration_missing"
+    assert sources.loc[0, "launch_failure_code"] == "configuration_missing"
+
+
+def test_an_ami_that_does_not_exist_means_the_group_cannot_launch_whatever_the_template_says():
+    gone = [{"account_id": A, "region": R, "image_id": "ami-1", "error_code": "InvalidAMIID.NotFound"}]
+    s = template_group(tokens="required", extra_tables={"missing_images": gone})
+    s.tables["images"] = snap.empty("images")
+    groups, sources = judge(s)
+    assert groups.loc["g", "status"] == "compliant"                 # its settings are IMDSv2-only ...
+    assert sources.loc[0, "launch_failure_code"] == "image_missing"  # ... but it cannot launch
+    s = template_group(extra_tables={"missing_images": gone})
+    s.tables["images"] = snap.empty("images")
+    assert judge(s)[0].loc["g", "reason_code"] == "image_missing"
+
+
+def test_an_unread_record_gives_no_invented_settings():
+    # the version the group names was not read: not "endpoint enabled, hop limit 1" by default
+    groups, sources = judge(template_group(version="7"))
+    assert groups.loc["g", "status"] == "unknown"
+    assert pd.isna(groups.loc["g", "http_endpoint"]) and pd.isna(groups.loc["g", "effective_http_tokens"])
+    assert pd.isna(sources.loc[0, "hop_limit"]) and sources.loc[0, "endpoint_from"] == "unknown"
 
 
 def test_missing_ami_record_is_unknown_only_when_needed():

@@ -22,7 +22,7 @@ SCHEMA_VERSION = 1
 ArtifactError = artifact.ArtifactError
 
 # Tables every findings directory holds, and those present only when there is something to hold.
-REQUIRED = ("groups", "sources", "roles", "not_assessed", "coverage", "coverage_total", "plan_actions",
+REQUIRED = ("groups", "sources", "roles", "not_assessed", "scope", "coverage", "coverage_total", "plan_actions",
             "plan_fixes")
 OPTIONAL = ("diff", "roles_diff", "trend")
 
@@ -38,6 +38,7 @@ class Findings:
     roles: pd.DataFrame = field(default_factory=_empty)    # roles.csv (risk per IAM role)
     not_assessed: pd.DataFrame = field(default_factory=_empty)  # account_id, region, api, outcome, message
     window_days: int = 14                                  # the IMDSv1 usage window of the snapshot
+    scope: pd.DataFrame = field(default_factory=_empty)    # per account and region: groups, inventory read
     coverage: pd.DataFrame = field(default_factory=_empty)        # per account and region
     coverage_total: pd.DataFrame = field(default_factory=_empty)  # one row: the whole estate
     diff: pd.DataFrame | None = None          # analyze.history.diff_groups against the comparison

@@ -57,6 +57,10 @@ SOURCE_COLUMNS = [
     "tokens_from", "endpoint_from", "hop_from",           # declared | account_default | ami | api_default | unknown
     "declared_http_tokens",                               # what the template/configuration itself says
     "status", "reason_code", "reason_api",                # the verdict, why (a code), the API not read
+    "launch_failure", "launch_failure_code",              # the group cannot launch from it, and why
+    # MetadataOptions fields the fix must keep (a new version's MetadataOptions replaces the whole structure)
+    "instance_metadata_tags", "http_protocol_ipv6",
+    "resolved_image_id", "ssm_outcome",                   # the AMI a resolve:ssm: parameter names today
 ]
 
 # One row per group: findings.csv. The first columns are the stable contract of DESIGN.md §8.
@@ -76,6 +80,8 @@ FINDING_COLUMNS = [
     "severity",         # INFORMATIONAL | LOW | MEDIUM | HIGH | CRITICAL (analyze.severity), as ASFF/OCSF carry it
     # an accepted risk (--exceptions): accepted | expired | "" (the group's status is never changed)
     "exception", "exception_reason", "exception_owner", "exception_expires", "exception_ticket",
+    "launch_failure_code",  # why the group cannot launch (launch.<code> in the catalogues)
+    "instances_reason_code",  # why instance figures are unknown (instances.<code>): not read
 ]
 # Columns of every language's rendered reason: ``reason`` is English, others are ``reason_<lang>``.
 REASON_COLUMN = "reason"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from imds_audit.analyze import hop_limit, instances, roles_of_groups, verdict
+from imds_audit.analyze import hop_limit, instances, roles_of_groups, scope, verdict
 from imds_audit.findings import Findings
 from imds_audit.model import FINDING_COLUMNS, GROUP, REGION, SOURCE_COLUMNS, TIER_RANK, api_read
 
@@ -12,15 +12,14 @@ __all__ = ["analyze", "Findings", "FINDING_COLUMNS", "SOURCE_COLUMNS"]
 
 
 
-def launch_failure(groups: pd.DataFrame, sources: pd.DataFrame) -> pd.Series:
-    """Where the region enforces IMDSv2 at the account level (HttpTokensEnforced, possibly through a
-    declarative policy), a source that still resolves to tokens optional makes launches fail: the
-    group cannot scale out. An availability finding, not only a security one."""
-    enforced = sources["http_tokens_enforced"].eq("enabled").fillna(False)
-    failing = sources[enforced & sources["http_tokens"].eq("optional").fillna(False)]
-    keys = failing[GROUP].drop_duplicates().assign(_f=True)
-    merged = groups[GROUP].merge(keys, on=GROUP, how="left")
-    return pd.Series(merged["_f"].fillna(False).astype(bool).to_numpy(), index=groups.index)
+def launch_failure(groups: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """Per group: can it launch at all? ``launch_failure`` when any source cannot launch (the verdict's
+    per-source rule) and ``launch_failure_code``, the first such source's reason."""
+    failing = sources[sources["launch_failure"].fillna(False).astype(bool)].drop_duplicates(GROUP)
+    merged = groups[GROUP].merge(failing[GROUP + ["launch_failure_code"]].assign(_f=True), on=GROUP, how="left")
+    return pd.DataFrame({"launch_failure": merged["_f"].fillna(False).astype(bool).to_numpy(),
+                         "launch_failure_code": merged["launch_failure_code"].astype("string").to_numpy()},
+                        index=groups.index)
 
 
 def describe_source(groups: pd.DataFrame, sources: pd.DataFrame) -> pd.Series:
@@ -43,9 +42,10 @@ def describe_source(groups: pd.DataFrame, sources: pd.DataFrame) -> pd.Series:
 
 
 def _worst_tier(groups: pd.DataFrame, pairs: pd.DataFrame, privileges: pd.DataFrame) -> pd.Series:
-    """A group's risk tier is its base role's, raised to the worst role the group exposes: an override
-    (or a running instance) that allows IMDSv1 with a more privileged role than the base's."""
-    exposed = pairs[pairs["status"].eq("non_compliant").fillna(False)
+    """A group's risk tier is its base role's, raised to the worst role the group exposes or may
+    expose: an override (or a running instance) that allows IMDSv1, or whose verdict is unknown, with a
+    more privileged role than the base's. (Unknown is not "safe": the worst known role counts.)"""
+    exposed = pairs[pairs["status"].isin(["non_compliant", "unknown"]).fillna(False)
                     | pairs["instances_allowing_imdsv1"].fillna(0).gt(0)]
     ranked = exposed.merge(privileges[["account_id", "role_name", "privilege_tier", "tier_rank"]].rename(
         columns={"role_name": "iam_role"}), on=["account_id", "iam_role"], how="inner")
@@ -76,10 +76,10 @@ def analyze(snapshot) -> Findings:
     groups = groups.merge(roles_of_groups.group_roles(sources, snapshot["instance_profiles"]),
                           on=GROUP, how="left")
     live = instances.instance_state(snapshot["instances"], sources, snapshot["imdsv1_usage"])
-    groups = instances.attach(groups, live, calls)
+    groups = instances.attach(groups, live, calls, snapshot.tables.get("asg_instances"))
     containers = hop_limit.container_nodes(groups, snapshot["role_policies"], snapshot["images"], sources)
     groups["hop_limit_flag"] = hop_limit.hop_limit_flag(groups["hop_limit"], containers)
-    groups["launch_failure"] = launch_failure(groups, sources)
+    groups[["launch_failure", "launch_failure_code"]] = launch_failure(groups, sources)
 
     privileges = privilege.classify_roles(snapshot["role_policies"])
     # Every role a group's sources or running instances carry (an override may name another profile).
@@ -92,12 +92,18 @@ def analyze(snapshot) -> Findings:
     # credentials, but only if IAM was read in that account; otherwise the role is unknown.
     iam_read = api_read(calls, "GetAccountAuthorizationDetails", groups, key=["account_id"])
     no_profile = groups["iam_instance_profile"].isna()
+    # ... and only if the record that would name the profile was read: a group whose template version
+    # was not read (or does not exist) has an unknown role, not none
+    base = sources[sources["position"].isin(["single", "base"])].drop_duplicates(GROUP)
+    record = groups[GROUP].merge(base[GROUP + ["reason_code"]], on=GROUP, how="left")["reason_code"]
+    profile_known = ~record.isin(verdict.NO_RECORD).to_numpy(bool) & record.notna().to_numpy(bool)
     groups["risk_tier"] = groups["risk_tier"].astype("string").fillna("unknown").mask(
-        groups["iam_role"].isna() & (iam_read | no_profile), "no_role")
+        groups["iam_role"].isna() & (iam_read | no_profile) & profile_known, "no_role")
     groups["risk_tier"] = _worst_tier(groups, pairs, privileges)
     groups["other_iam_roles"] = roles_of_groups.other_roles(groups, pairs)
     # the reasons in words are the catalogues' (pipeline.reasons); the analysis gives their codes
     groups = groups.reindex(columns=FINDING_COLUMNS).sort_values(
         ["account_id", "region", "asg_name"], kind="stable", ignore_index=True)
     return Findings(groups=groups, sources=sources, roles=roles, not_assessed=not_assessed(snapshot),
-                    window_days=int(snapshot.settings.get("usage_window_days", 14)))
+                    window_days=int(snapshot.settings.get("usage_window_days", 14)),
+                    scope=scope.scope(calls, groups))

@@ -7,6 +7,7 @@ import pandas as pd
 COVERAGE_COLUMNS = [
     "groups", "compliant", "non_compliant", "unknown", "coverage_pct",
     "instances", "instances_allowing_imdsv1", "instance_coverage_pct",
+    "instances_unread",  # instances whose settings could not be read: outside instance_coverage_pct
 ]
 
 
@@ -22,16 +23,17 @@ def coverage(groups: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
         _c=(groups["status"] == "compliant").astype(int),
         _n=(groups["status"] == "non_compliant").astype(int),
         _u=(groups["status"] == "unknown").astype(int),
-        _i=groups["instances"].fillna(0).astype(int),
+        _i=groups["instances"].fillna(0).astype(int).where(groups["instances_allowing_imdsv1"].notna(), 0),
         _v=groups["instances_allowing_imdsv1"].fillna(0).astype(int),
+        _x=groups["instances"].fillna(0).astype(int).where(groups["instances_allowing_imdsv1"].isna(), 0),
     )
     if by:
-        agg = frame.groupby(by, dropna=False, observed=True)[["_c", "_n", "_u", "_i", "_v"]].sum()
+        agg = frame.groupby(by, dropna=False, observed=True)[["_c", "_n", "_u", "_i", "_v", "_x"]].sum()
         agg = agg.reset_index()
     else:
-        agg = frame[["_c", "_n", "_u", "_i", "_v"]].sum().to_frame().T
+        agg = frame[["_c", "_n", "_u", "_i", "_v", "_x"]].sum().to_frame().T
     out = agg.rename(columns={"_c": "compliant", "_n": "non_compliant", "_u": "unknown",
-                              "_i": "instances", "_v": "instances_allowing_imdsv1"})
+                              "_i": "instances", "_v": "instances_allowing_imdsv1", "_x": "instances_unread"})
     out["groups"] = out["compliant"] + out["non_compliant"] + out["unknown"]
     assessed = out["compliant"] + out["non_compliant"]
     out["coverage_pct"] = (100.0 * out["compliant"] / assessed.where(assessed > 0)).round(1)

@@ -51,8 +51,9 @@ def _container_tagged(tags: pd.Series) -> np.ndarray:
 
 
 def hop_limit_flag(hop_limit: pd.Series, containers: pd.Series) -> pd.Series:
-    """ok (1 or unset), expected_container (>1 on EKS/ECS nodes) or excessive (>1 elsewhere)."""
+    """ok (1), expected_container (>1 on EKS/ECS nodes), excessive (>1 elsewhere), or unknown (the
+    effective hop limit could not be resolved: a record or the account default was not read)."""
     above = hop_limit.fillna(1).astype(int).to_numpy() > 1
-    return pd.Series(np.select([above & containers.to_numpy(bool), above],
-                               ["expected_container", "excessive"], default="ok"),
+    return pd.Series(np.select([hop_limit.isna().to_numpy(bool), above & containers.to_numpy(bool), above],
+                               ["unknown", "expected_container", "excessive"], default="ok"),
                      index=hop_limit.index, dtype="string")

@@ -225,12 +225,16 @@ def _statements(policy: str, document: str) -> tuple[tuple[_Statement, ...], boo
     """A policy document's statements, expanded. Cached: AWS managed policies recur on every role."""
     try:
         doc = _load(document)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return (), False
+    if not isinstance(doc, dict):
+        return (), False  # JSON, but not a policy document: not read, never "allows nothing"
     out = []
-    for st in _as_list(doc.get("Statement") if isinstance(doc, dict) else None):
+    for st in _as_list(doc.get("Statement")):
         if not isinstance(st, dict):
-            continue
+            return (), False
+        if not all(_is_names(st.get(k)) for k in ("Action", "NotAction", "Resource", "NotResource")):
+            return (), False  # e.g. "Action": 12345: a document IAM would refuse; not read
         effect = "Deny" if str(st.get("Effect", "")).lower() == "deny" else "Allow"
         not_action = "NotAction" in st
         patterns = tuple(str(a) for a in _as_list(st.get("NotAction" if not_action else "Action")))
@@ -249,6 +253,12 @@ def _statements(policy: str, document: str) -> tuple[tuple[_Statement, ...], boo
             on_star=(star and not not_resource) or (effect == "Allow" and not_resource),
             condition_keys=keys))
     return tuple(out), True
+
+
+def _is_names(value) -> bool:
+    """Action / Resource as IAM allows them: absent, a string, or a list of strings."""
+    return value is None or isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(v, str) for v in value))
 
 
 def _few(items, n=_SHOW) -> str:
@@ -332,8 +342,21 @@ def _boundary(boundaries: tuple[tuple[str, str | None], ...], notes: list[str]) 
 
 
 @lru_cache(maxsize=16384)
-def _classify(policies: tuple[tuple[str, str], ...],
-              boundaries: tuple[tuple[str, str | None], ...] = ()) -> _Verdict:
+def _classify(policies: tuple[tuple[str, str], ...], boundaries: tuple[tuple[str, str | None], ...] = (),
+              unread: tuple[str, ...] = ()) -> _Verdict:
+    """The verdict, unless a policy could not be read (its document missing, or not a policy IAM would
+    accept): then what the role may do is unknown, unless what was read already makes it admin."""
+    v = _classify_read(policies, boundaries, unread)
+    bad = list(unread) + [n for n, d in policies if not _statements(n, d)[1]]
+    if bad and v.tier != "admin":
+        return _Verdict(tier="unknown", admin=False, notable=v.notable, denied=v.denied, conditional=v.conditional,
+                        rule="policies_not_read", params={"policies": _capped(list(dict.fromkeys(bad)), 3)},
+                        notes=(), tier_policies=v.tier_policies, boundary_limits=v.boundary_limits)
+    return v
+
+
+def _classify_read(policies: tuple[tuple[str, str], ...],
+                   boundaries: tuple[tuple[str, str | None], ...] = (), unread: tuple[str, ...] = ()) -> _Verdict:
     """The verdict for one set of (policy name, document), capped by the role's permissions boundary
     (name, document or None when unread). Cached: roles built from the same managed policies (the
     common case) are classified once."""
@@ -344,6 +367,7 @@ def _classify(policies: tuple[tuple[str, str], ...],
         statements.extend(parsed)
         if not ok:
             unreadable.append(name)
+    unreadable += list(unread)
     allows = [s for s in statements if s.effect == "Allow"]
     denies = [s for s in statements if s.effect == "Deny"]
 
@@ -465,7 +489,7 @@ def classify_roles(role_policies: pd.DataFrame) -> pd.DataFrame:
     roles: dict[tuple, dict] = {}
     for kind, account, role, arn, pname, parn, doc in zip(kinds, *cols.values(), strict=True):
         key = (_text(account), _text(role))
-        entry = roles.setdefault(key, {"arn": None, "names": [], "docs": [], "boundary": []})
+        entry = roles.setdefault(key, {"arn": None, "names": [], "docs": [], "boundary": [], "unread": []})
         entry["arn"] = entry["arn"] or _text(arn)
         if _text(kind) == BOUNDARY:
             # the cap, not a grant: kept apart (a None document: the boundary could not be read)
@@ -477,10 +501,13 @@ def classify_roles(role_policies: pd.DataFrame) -> pd.DataFrame:
             entry["names"].append(name)
         if _text(doc):
             entry["docs"].append((name, doc))
+        elif _text(kind) in ("managed", "inline"):
+            entry["unread"].append(name)  # a policy the role has, whose document could not be read
     rows = []
     for (account, role), entry in sorted(roles.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or "")):
-        v = _classify(tuple(sorted(entry["docs"])), tuple(sorted(entry["boundary"], key=lambda b: b[0])))
-        rows.append((account, role, entry["arn"], v.tier, TIER_RANK[v.tier],
+        v = _classify(tuple(sorted(entry["docs"])), tuple(sorted(entry["boundary"], key=lambda b: b[0])),
+                      tuple(sorted(entry["unread"])))
+        rows.append((account, role, entry["arn"], v.tier, TIER_RANK.get(v.tier, -1),
                      "; ".join(dict.fromkeys(entry["names"])), v.admin, v.notable, v.denied,
                      v.conditional, v.rule, json.dumps(v.params), json.dumps([list(n) for n in v.notes]),
                      v.conditional_only, v.tier_policies,

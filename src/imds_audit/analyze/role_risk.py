@@ -38,7 +38,8 @@ UNKNOWN_RANK = -1  # tier_rank of a role whose policies were not read (not order
 
 OUTPUT_COLUMNS = [
     "account_id", "role_name", "role_arn", "privilege_tier", "tier_rank", "exposed_groups",
-    "exposed_group_names", "unknown_groups", "groups_total", "exposed_instances", "imdsv1_calls",
+    "exposed_group_names", "unknown_groups", "instances_unknown_groups", "groups_total", "exposed_instances",
+    "imdsv1_calls",
     "imdsv1_in_use", "exposure_level", "risk_score", "risk_rank",
     # beyond the brief: what the report's role table shows next to the reason
     "policies", "notable_actions", "boundary",
@@ -66,6 +67,8 @@ def rank_roles(groups: pd.DataFrame, privileges: pd.DataFrame) -> pd.DataFrame:
         # unknown: a record the verdict needed could not be read.
         "unknown": status.eq("unknown").to_numpy(),
         "allowing": pd.to_numeric(g["instances_allowing_imdsv1"], errors="coerce").fillna(0).to_numpy(),
+        # running instances that could not be read: the exposure below is a lower bound
+        "instances_unread": pd.to_numeric(g["instances_allowing_imdsv1"], errors="coerce").isna().to_numpy(),
         "calls": pd.to_numeric(g["imdsv1_calls"], errors="coerce").astype("Float64").array,
     })
     by = work.groupby(ROLE, sort=False)
@@ -73,6 +76,7 @@ def rank_roles(groups: pd.DataFrame, privileges: pd.DataFrame) -> pd.DataFrame:
         "groups_total": by.size(),
         "exposed_groups": by["exposed"].sum(),
         "unknown_groups": by["unknown"].sum(),
+        "instances_unknown_groups": by["instances_unread"].sum(),
         "exposed_instances": by["allowing"].sum(),
         # NA stays NA only when no group of the role has a known figure.
         "imdsv1_calls": by["calls"].sum(min_count=1),
@@ -139,7 +143,8 @@ def _names(g: pd.DataFrame, exposed, out: pd.DataFrame) -> pd.Series:
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    ints = ["tier_rank", "exposed_groups", "unknown_groups", "groups_total", "exposed_instances",
+    ints = ["tier_rank", "exposed_groups", "unknown_groups", "instances_unknown_groups", "groups_total",
+            "exposed_instances",
             "risk_score", "risk_rank"]
     types = {c: "string" for c in OUTPUT_COLUMNS}
     types.update({c: "int64" for c in ints})

@@ -94,12 +94,15 @@ def role_pairs(groups: pd.DataFrame, sources: pd.DataFrame, profiles: pd.DataFra
         pairs = by_pair.merge(counts, on=PAIR, how="outer")
     pairs["iam_role_arn"] = pairs["iam_role_arn"].astype("string").fillna(pairs["_arn"].astype("string"))
 
-    state = groups[GROUP + ["status", "imdsv1_calls"]].rename(columns={"status": "_group_status"})
+    state = groups[GROUP + ["status", "imdsv1_calls", "instances_allowing_imdsv1"]].rename(
+        columns={"status": "_group_status", "instances_allowing_imdsv1": "_group_allowing"})
     pairs = pairs.merge(state, on=GROUP, how="inner")
     nc = pairs["_nc"].astype("boolean").fillna(False).to_numpy(bool)
     unknown = pairs["_group_status"].eq("unknown").fillna(False).to_numpy(bool)
     pairs["status"] = pd.array(np.select([nc, unknown], ["non_compliant", "unknown"], "compliant"), dtype="string")
-    pairs["instances_allowing_imdsv1"] = pairs["instances_allowing_imdsv1"].fillna(0).astype("Int64")
+    # the group's running instances could not all be read: what its pairs expose through them is unknown
+    pairs["instances_allowing_imdsv1"] = pairs["instances_allowing_imdsv1"].fillna(0).astype("Int64").where(
+        pairs["_group_allowing"].notna(), pd.NA)
     # Usage not read for the group's region: the figure stays unknown, as on the group.
     read = pairs["imdsv1_calls"].notna()
     pairs["imdsv1_calls"] = pairs["_calls"].astype("Float64").fillna(0.0).where(read, pd.NA)

@@ -69,7 +69,7 @@ class Catalogue:
     def has(self, key: str) -> bool:
         return key in self.strings
 
-    def __call__(self, key: str, **values) -> str:
+    def __call__(self, key: str, /, **values) -> str:
         try:
             text = self.strings[key]
         except KeyError:
@@ -79,12 +79,12 @@ class Catalogue:
         # always formatted, so that "{{" is a literal brace whether or not values are given
         return string.Formatter().vformat(text, (), _Fields(values, self.strings["list.sep"]))
 
-    def count(self, key: str, n, **values) -> str:
+    def count(self, key: str, n, /, **values) -> str:
         """A counted phrase: ``key.one`` for 1, else ``key.other``, with ``n`` formatted (1,520)."""
         n = int(n)
         return self(f"{key}.{'one' if n == 1 else 'other'}", n=f"{n:,}", **values)
 
-    def label(self, prefix: str, value) -> str:
+    def label(self, prefix: str, value, /) -> str:
         """A label for a coded value (``label("status", "compliant")``); the code itself if unknown."""
         if _missing(value):
             return self("table.none")

@@ -161,6 +161,8 @@ def role_reason(row: dict, tr, window_days: int) -> str:
         parts.append(tr("role.calls.none", days=window_days))
     if int(row.get("unknown_groups") or 0):
         parts.append(tr.count("role.unknown_groups", int(row["unknown_groups"])))
+    if int(row.get("instances_unknown_groups") or 0):
+        parts.append(tr.count("role.instances_unknown_groups", int(row["instances_unknown_groups"])))
     return tr("role.sep").join(parts)
 
 

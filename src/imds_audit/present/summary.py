@@ -65,7 +65,24 @@ def headline(findings) -> dict:
         # accepted risks (--exceptions): groups that keep their status but are covered by a valid entry
         "accepted": int(_accepted(groups).sum()),
         "accepted_non_compliant": int((_accepted(groups) & groups["status"].eq("non_compliant").fillna(False)).sum()),
+        **_scope_facts(findings),
+        "launch_failures": int(groups["launch_failure"].fillna(False).astype(bool).sum())
+        if "launch_failure" in groups.columns else 0,
+        "instances_unread": int(cov.get("instances_unread", 0) or 0),
     }
+
+
+def _scope_facts(findings) -> dict:
+    """What of the scope was read: the account regions whose groups could not be listed (an incomplete
+    inventory), those read, and those read that hold no group."""
+    scope = findings.scope if findings.scope is not None else pd.DataFrame()
+    if scope.empty or "inventory_read" not in scope.columns:
+        return {"inventory_gaps": [], "scopes_read": 0, "scopes_empty": []}
+    def where(frame):
+        return [f"{a}/{r}" for a, r in zip(frame["account_id"], frame["region"], strict=True)]
+    read = scope[scope["inventory_read"].astype(bool)]
+    return {"inventory_gaps": where(scope[~scope["inventory_read"].astype(bool)]), "scopes_read": len(read),
+            "scopes_empty": where(read[read["groups"].eq(0)])}
 
 
 def _accepted(groups: pd.DataFrame) -> pd.Series:

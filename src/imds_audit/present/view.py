@@ -71,7 +71,26 @@ class ReportView:
         return self._scope("regions", "region")
 
     def sentence(self) -> str:
+        """The headline. It never claims coverage it did not measure: what could not be read is said
+        first, and nothing assessed is never "all compliant"."""
+        return self._gaps_first() + self._findings_sentence()
+
+    def _gaps_first(self) -> str:
         h, tr = self.h, self.tr
+        if h["inventory_gaps"]:
+            where = h["inventory_gaps"]
+            shown = tr.join(where[:3]) + (tr("list.more", n=len(where) - 3) if len(where) > 3 else "")
+            return tr.count("headline.inventory_incomplete", len(where), where=shown)
+        if h["not_assessed"]:
+            return tr.count("headline.not_read_first", h["not_assessed"])
+        return ""
+
+    def _findings_sentence(self) -> str:
+        h, tr = self.h, self.tr
+        if not h["assessed"]:
+            if h["groups"]:
+                return tr.count("headline.nothing_assessed", h["groups"])
+            return tr.count("headline.nothing_found", h["scopes_read"])
         if h["non_compliant"]:
             text = tr("headline.sentence", non_compliant=h["non_compliant"], assessed=h["assessed"],
                       bad_pct=tr.pct(h["bad_pct"]), exposed_roles=h["exposed_roles"],
@@ -131,7 +150,8 @@ class ReportView:
                 ("meta.snapshot_path", s.get("path") or "—"),
                 ("meta.generated_at", tr.datetime((self.findings.meta or {}).get("generated_at")
                                                   or datetime.now(UTC).isoformat(timespec="seconds"))),
-                ("meta.language", self.lang)]
+                ("meta.language", self.lang),
+                ("meta.signature", self._signature())]
         previous = self.previous_snapshot
         if previous:
             rows.append(("meta.previous", f"{previous.get('sha256')} ({tr.datetime(previous.get('collected_at'))})"))
@@ -139,6 +159,12 @@ class ReportView:
             if facts and facts.get("migration_note"):
                 rows.append((label, tr(f"meta.schema_{facts.get('schema_version')}")))
         return rows
+
+    def _signature(self) -> str:
+        s, tr = self.snapshot, self.tr
+        if s.get("signature_verified"):
+            return tr("meta.signed_verified", fingerprint=s.get("signature_key"))
+        return tr("meta.signed", fingerprint=s.get("signature_key")) if s.get("signed") else tr("meta.unsigned")
 
     # ---- notebook sections (each returns a Fragment) -------------------------------------------
     def assets(self, plotlyjs: bool = True) -> Fragment:

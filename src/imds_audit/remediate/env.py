@@ -67,10 +67,10 @@ class Words:
                 raise UnescapedValue(f"catalogue value {name!r} was not escaped: {value!r:.80}")
         return values
 
-    def __call__(self, key: str, **values) -> Escaped:
+    def __call__(self, key: str, /, **values) -> Escaped:
         return Escaped(self.tr(key, **self._check(values)))
 
-    def count(self, key: str, n: int, **values) -> Escaped:
+    def count(self, key: str, n: int, /, **values) -> Escaped:
         return Escaped(self.tr.count(key, int(n), **self._check(values)))
 
     def join(self, items) -> Escaped:
