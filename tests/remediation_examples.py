@@ -10,7 +10,8 @@ GROUP_COLUMNS = ["account_id", "region", "asg_name", "status", "launch_kind", "d
 SOURCE_COLUMNS = ["account_id", "region", "asg_name", "source_kind", "position", "launch_template_id",
                   "launch_template_name", "version_requested", "version_resolved", "launch_configuration_name",
                   "image_id", "iam_instance_profile", "http_tokens", "http_endpoint", "hop_limit",
-                  "declared_http_tokens", "status", "reason_code", "tokens_from", "reason"]
+                  "declared_http_tokens", "status", "reason_code", "tokens_from", "reason",
+                  "instance_metadata_tags", "http_protocol_ipv6"]
 LC_COLUMNS = ["account_id", "region", "launch_configuration_name", "http_tokens", "http_endpoint", "hop_limit",
               "image_id", "instance_type", "iam_instance_profile"]
 
@@ -29,9 +30,9 @@ def group(name, *, status="non_compliant", kind="launch_template", instances=2, 
 
 
 def lt_source(name, lt_id, lt_name, requested, resolved, *, position="single", tokens="optional", hop=1,
-              account=ACCOUNT, region=REGION) -> dict:
+              account=ACCOUNT, region=REGION, **extra) -> dict:
     status = "non_compliant" if tokens == "optional" else "compliant"
-    return {"account_id": account, "region": region, "asg_name": name, "source_kind": "launch_template",
+    return {**extra, "account_id": account, "region": region, "asg_name": name, "source_kind": "launch_template",
             "position": position, "launch_template_id": lt_id, "launch_template_name": lt_name,
             "version_requested": requested, "version_resolved": resolved, "launch_configuration_name": None,
             "image_id": "ami-0123456789abcdef0", "iam_instance_profile": "app-profile", "http_tokens": tokens,

@@ -9,7 +9,7 @@ from imds_audit.demo import collect_demo, demo_session, simulated_aws
 
 NO_PERMISSION_NEEDED = {"sts:GetCallerIdentity"}
 PREFIX = {"autoscaling": "autoscaling", "ec2": "ec2", "iam": "iam", "cloudwatch": "cloudwatch",
-          "sts": "sts", "organizations": "organizations", "ssm": "ssm"}
+          "sts": "sts", "organizations": "organizations", "ssm": "ssm", "eks": "eks"}
 
 
 def _policy_actions(name):

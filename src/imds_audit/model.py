@@ -61,6 +61,7 @@ SOURCE_COLUMNS = [
     # MetadataOptions fields the fix must keep (a new version's MetadataOptions replaces the whole structure)
     "instance_metadata_tags", "http_protocol_ipv6",
     "resolved_image_id", "ssm_outcome",                   # the AMI a resolve:ssm: parameter names today
+    "template_stack", "template_logical_id",              # the CloudFormation stack that made its template
 ]
 
 # One row per group: findings.csv. The first columns are the stable contract of DESIGN.md §8.
@@ -82,6 +83,12 @@ FINDING_COLUMNS = [
     "exception", "exception_reason", "exception_owner", "exception_expires", "exception_ticket",
     "launch_failure_code",  # why the group cannot launch (launch.<code> in the catalogues)
     "instances_reason_code",  # why instance figures are unknown (instances.<code>): not read
+    # who owns the group, and so through what it is fixed (analyze.owner): eks | elasticbeanstalk |
+    # cloudformation | ecs | "" (directly); the cluster / environment / stack, the node group / logical
+    # id, the environment or stack id; for EKS the launch template the node group was given
+    "managed_by", "owner_name", "owner_resource", "owner_id",
+    "nodegroup_template_id", "nodegroup_template_name", "nodegroup_template_version", "nodegroup_outcome",
+    "template_stack", "template_logical_id",
 ]
 # Columns of every language's rendered reason: ``reason`` is English, others are ``reason_<lang>``.
 REASON_COLUMN = "reason"

@@ -29,18 +29,21 @@ SCHEMA_VERSION = 3
 # What schema 3 added (tables and columns a schema-1 or -2 snapshot lacks; read as empty / NA).
 ADDED_IN_3 = {
     "tables": ("asg_instances", "missing_launch_templates", "missing_launch_configurations",
-               "missing_images", "ssm_parameters"),
+               "missing_images", "ssm_parameters", "eks_nodegroups"),
     "columns": {
         "launch_template_versions": ("http_protocol_ipv6", "instance_metadata_tags", "metadata_options_state"),
         "instances": ("http_protocol_ipv6", "instance_metadata_tags", "metadata_options_state"),
         "metadata_defaults": ("instance_metadata_tags",),
         "imdsv1_usage": ("status",),
+        "launch_templates": ("tags",),
     },
 }
 _LACKS_3 = ("written before schema 3: no Auto Scaling instance list (asg_instances), no record of "
             "templates, launch configurations or AMIs that do not exist, no SSM-resolved AMIs, no "
             "InstanceMetadataTags/HttpProtocolIpv6, and IMDSv1 usage without a status (a 0 may mean "
-            "not read); launch_sources may lack the id of a template named by name")
+            "not read); launch_sources may lack the id of a template named by name; no owner tag values "
+            "(EKS cluster and node group, Beanstalk environment, CloudFormation stack) and no EKS "
+            "node groups")
 # Older schemas this tool still reads, and what a report built from one lacks. Schema 2 added
 # "boundary" rows to role_policies, which a schema-1 reader would take for grants; schema 3 the
 # tables and columns in ADDED_IN_3.
@@ -85,6 +88,14 @@ TABLES: dict[str, dict[str, str]] = {
     "launch_templates": {
         "account_id": "string", "region": "string", "launch_template_id": "string",
         "launch_template_name": "string", "default_version": "Int64", "latest_version": "Int64",
+        "tags": "string",  # JSON object of the owner tags only (CloudFormation, EKS; schema 3)
+    },
+    # The launch template of each EKS managed node group a group's tags name (schema 3). outcome: read
+    # (launch_template_* NA: the node group has no launch template of its own) | not_found | not_read.
+    "eks_nodegroups": {
+        "account_id": "string", "region": "string", "cluster_name": "string", "nodegroup_name": "string",
+        "launch_template_id": "string", "launch_template_name": "string",
+        "launch_template_version": "string", "outcome": "string",
     },
     "launch_template_versions": {
         "account_id": "string", "region": "string", "launch_template_id": "string",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from imds_audit.analyze import hop_limit, instances, roles_of_groups, scope, verdict
+from imds_audit.analyze import hop_limit, instances, owner, roles_of_groups, scope, verdict
 from imds_audit.findings import Findings
 from imds_audit.model import FINDING_COLUMNS, GROUP, REGION, SOURCE_COLUMNS, TIER_RANK, api_read
 
@@ -71,6 +71,7 @@ def analyze(snapshot) -> Findings:
 
     calls = snapshot.calls
     sources = verdict.resolve_sources(snapshot)
+    sources[["template_stack", "template_logical_id"]] = owner.template_owners(sources, snapshot["launch_templates"])
     groups = verdict.group_status(snapshot["auto_scaling_groups"], sources)
     groups["launch_source"] = describe_source(groups, sources)
     groups = groups.merge(roles_of_groups.group_roles(sources, snapshot["instance_profiles"]),
@@ -80,6 +81,7 @@ def analyze(snapshot) -> Findings:
     containers = hop_limit.container_nodes(groups, snapshot["role_policies"], snapshot["images"], sources)
     groups["hop_limit_flag"] = hop_limit.hop_limit_flag(groups["hop_limit"], containers)
     groups[["launch_failure", "launch_failure_code"]] = launch_failure(groups, sources)
+    groups[owner.OWNER_COLUMNS] = owner.owners(groups, sources, snapshot.tables.get("eks_nodegroups"))
 
     privileges = privilege.classify_roles(snapshot["role_policies"])
     # Every role a group's sources or running instances carry (an override may name another profile).

@@ -12,6 +12,12 @@ DEFAULT_TAG_KEYS = ("Name", "Environment", "Env", "Owner", "Team", "Application"
 # Keys kept (value dropped) only to recognise container nodes for the hop-limit finding.
 CONTAINER_TAG_PREFIXES = ("eks:", "aws:eks:", "kubernetes.io/cluster/", "k8s.io/cluster-autoscaler/",
                           "AmazonECSManaged")
+# Tags the owning service sets on the group (and on its launch template), kept with their values: they
+# name the cluster, node group, environment or stack through which the group must be fixed. AWS sets
+# them (users cannot write aws: keys); they hold names, not secrets.
+OWNER_TAG_KEYS = ("eks:cluster-name", "eks:nodegroup-name", "elasticbeanstalk:environment-name",
+                  "elasticbeanstalk:environment-id", "aws:cloudformation:stack-name",
+                  "aws:cloudformation:logical-id", "aws:cloudformation:stack-id")
 
 
 def allowed_tags(tags: list[dict], keys: tuple[str, ...]) -> str:
@@ -19,7 +25,7 @@ def allowed_tags(tags: list[dict], keys: tuple[str, ...]) -> str:
     kept = {}
     for tag in tags or []:
         key = tag.get("Key", "")
-        if key in keys:
+        if key in keys or key in OWNER_TAG_KEYS:
             kept[key] = tag.get("Value", "")
         elif key.startswith(CONTAINER_TAG_PREFIXES):
             kept[key] = ""

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import boto3
 
 from imds_audit import snapshot as snap
-from imds_audit.collect import autoscaling, cloudwatch, ec2, iam, ssm, templates
+from imds_audit.collect import autoscaling, cloudwatch, ec2, eks, iam, ssm, templates
 from imds_audit.collect.calls import CallLog, Caller, classify
 from imds_audit.collect.limits import Limits
 
@@ -72,6 +72,9 @@ def collect_region(target: Target, region: str, opts: Options, log: CallLog) -> 
     rows["auto_scaling_groups"] += groups["auto_scaling_groups"]
     rows["launch_sources"] += sources
     rows["asg_instances"] += groups["asg_instances"]
+    if eks.node_groups(groups["auto_scaling_groups"]):
+        rows["eks_nodegroups"] += eks.collect_nodegroups(caller, regional("eks"),
+                                                         groups["auto_scaling_groups"])
     lc_names = sorted({s["launch_configuration_name"] for s in sources if s.get("launch_configuration_name")})
     for k, v in [*autoscaling.collect_launch_configurations(caller, asg, lc_names).items(),
                  *found.tables.items()]:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from imds_audit.collect import metadata
+from imds_audit.collect.autoscaling import OWNER_TAG_KEYS, allowed_tags
 from imds_audit.collect.calls import Caller
 from imds_audit.collect.lookup import Lookup, describe
 
@@ -65,6 +66,7 @@ def collect_templates(caller: Caller, client, sources: list[dict]) -> Templates:
     template_rows = [{
         "account_id": a, "region": r, "launch_template_id": tid, "launch_template_name": t.get("LaunchTemplateName"),
         "default_version": t.get("DefaultVersionNumber"), "latest_version": t.get("LatestVersionNumber"),
+        "tags": allowed_tags(t.get("Tags", []), OWNER_TAG_KEYS),   # who owns it (CloudFormation, EKS)
     } for tid, t in sorted(found.items())]
     versions = _versions(caller, client, wanted, found, missing)
     return Templates({"launch_templates": template_rows, "launch_template_versions": versions,

@@ -83,6 +83,10 @@ class Group:
     launched: dict | None = None
 
 
+EKS_COPY = "eks-6ec9b1a2-5f3e-4c1d-9a7b-0d2e4f6a8b1c"
+EKS_GENERATED = "eks-3f0a7c52-8d14-4b6e-a9c1-2e5d7f9b3a60"
+BEANSTALK_LC = "awseb-e-abcd1234-stack-AWSEBAutoScalingLaunchConfiguration-7TR2"
+
 # name → (region, versions: list of MetadataOptions dicts (None = no MetadataOptions), default version,
 #         role of the instance profile, image name hint)
 TEMPLATES = {
@@ -110,7 +114,26 @@ TEMPLATES = {
     "ap-undeclared-lt": ("ap-northeast-1", [None], 1, "web-frontend"),
     "ap-optional-lt": ("ap-northeast-1", [{"HttpTokens": "optional", "HttpEndpoint": "enabled"}], 1,
                        "platform-admin"),
+    "edge-tags-lt": ("us-east-1", [{"HttpTokens": "optional", "HttpEndpoint": "enabled",
+                                    "InstanceMetadataTags": "enabled", "HttpProtocolIpv6": "enabled"}], 1,
+                     "web-frontend"),
+    "ecs-lt": ("us-east-1", [{"HttpTokens": "optional", "HttpPutResponseHopLimit": 2}], 1, "batch-worker"),
+    "orders-lt": ("us-east-1", [{"HttpTokens": "optional", "HttpEndpoint": "enabled"}], 1, "web-frontend"),
+    # EKS managed node groups: the template the orders node group was given, EKS's copy of it behind the
+    # node group's Auto Scaling group, and the template EKS generated for a node group given none.
+    "eks-orders-ng-lt": ("us-east-1", [{"HttpTokens": "optional", "HttpPutResponseHopLimit": 2}], 1, "eks-node"),
+    EKS_COPY: ("us-east-1", [{"HttpTokens": "optional", "HttpPutResponseHopLimit": 2}], 1, "eks-node"),
+    EKS_GENERATED: ("us-east-1", [{"HttpTokens": "optional", "HttpPutResponseHopLimit": 2}], 1, "eks-node"),
 }
+# Tags a template carries (the owner's: CloudFormation and EKS tag what they create).
+TEMPLATE_TAGS = {
+    "orders-lt": {"aws:cloudformation:stack-name": "orders-stack",
+                  "aws:cloudformation:logical-id": "OrdersLaunchTemplate"},
+    EKS_COPY: {"eks:cluster-name": "prod", "eks:nodegroup-name": "orders-ng"},
+    EKS_GENERATED: {"eks:cluster-name": "prod", "eks:nodegroup-name": "default-ng"},
+}
+# EKS node groups in the core account (us-east-1, cluster "prod"): name → the template it was given.
+EKS_NODEGROUPS = {"orders-ng": "eks-orders-ng-lt", "default-ng": None}
 
 # Launch configurations: name → (region, MetadataOptions or None, role)
 LAUNCH_CONFIGURATIONS = {
@@ -119,6 +142,7 @@ LAUNCH_CONFIGURATIONS = {
     "legacy-bare-lc": ("us-east-1", None, "web-frontend"),
     "legacy-noimds-lc": ("us-east-1", {"HttpEndpoint": "disabled"}, "batch-worker"),
     "eu-bare-lc": ("eu-west-1", None, "reporting"),
+    BEANSTALK_LC: ("us-east-1", {"HttpTokens": "optional", "HttpEndpoint": "enabled"}, "web-frontend"),
 }
 
 GROUPS = [
@@ -180,6 +204,38 @@ GROUPS = [
           template="ap-undeclared-lt", capacity=1),
     Group("ap-admin", "ap-northeast-1", "non_compliant", "declares optional: decided without the default",
           template="ap-optional-lt", capacity=1),
+    Group("edge-tags", "us-east-1", "non_compliant",
+          "optional, with instance metadata tags and the IPv6 endpoint on: the fix must keep both",
+          template="edge-tags-lt", capacity=1),
+    Group("api-pinned-v9", "us-east-1", "unknown",
+          "pinned to version 9, which does not exist: the group cannot launch", template="api-lt", version="9"),
+    Group("ecs-capacity", "us-east-1", "non_compliant",
+          "ECS capacity provider: fixed directly, hop limit 2 kept, ECS protects busy instances",
+          template="ecs-lt", capacity=1, tags={"AmazonECSManaged": ""},
+          launched={"HttpTokens": "optional", "HttpPutResponseHopLimit": 2}),
+    Group("eks-orders-ng-6ec9b1a2", "us-east-1", "non_compliant",
+          "EKS managed node group with its own launch template: fixed through EKS, never directly",
+          template=EKS_COPY, capacity=2, launched={"HttpTokens": "optional", "HttpPutResponseHopLimit": 2},
+          tags={"eks:cluster-name": "prod", "eks:nodegroup-name": "orders-ng",
+                "kubernetes.io/cluster/prod": "owned"}),
+    Group("eks-default-ng-3f0a7c52", "us-east-1", "non_compliant",
+          "EKS managed node group created without a launch template: needs a new node group",
+          template=EKS_GENERATED, capacity=1, launched={"HttpTokens": "optional", "HttpPutResponseHopLimit": 2},
+          tags={"eks:cluster-name": "prod", "eks:nodegroup-name": "default-ng",
+                "kubernetes.io/cluster/prod": "owned"}),
+    Group("awseb-e-abcd1234-stack-AWSEBAutoScalingGroup-1QX8", "us-east-1", "non_compliant",
+          "Elastic Beanstalk environment: fixed through the environment's DisableIMDSv1 option",
+          lc=BEANSTALK_LC, capacity=1,
+          tags={"Name": "shop-prod", "elasticbeanstalk:environment-name": "shop-prod",
+                "elasticbeanstalk:environment-id": "e-abcd1234",
+                "aws:cloudformation:stack-name": "awseb-e-abcd1234-stack",
+                "aws:cloudformation:logical-id": "AWSEBAutoScalingGroup"}),
+    Group("orders-stack-OrdersGroup-7Q2KX1", "us-east-1", "non_compliant",
+          "owned by a CloudFormation stack: fixed by changing the stack, never directly",
+          template="orders-lt", capacity=2,
+          tags={"aws:cloudformation:stack-name": "orders-stack", "aws:cloudformation:logical-id": "OrdersGroup",
+                "aws:cloudformation:stack-id": "arn:aws:cloudformation:us-east-1:123456789012:stack/"
+                                               "orders-stack/5b1f3c2e-0d4a-4e8b-9f6c-1a2b3c4d5e6f"}),
 ]
 
 
@@ -292,8 +348,11 @@ def build_account(session: boto3.session.Session, label: str, now: datetime | No
             if meta is not None:
                 data["MetadataOptions"] = meta
             if template_id is None:
+                tags = [{"ResourceType": "launch-template", "Tags": [
+                    {"Key": k, "Value": v} for k, v in TEMPLATE_TAGS[name].items()]}] if name in TEMPLATE_TAGS else []
                 template_id = ec2.create_launch_template(
-                    LaunchTemplateName=name, LaunchTemplateData=data)["LaunchTemplate"]["LaunchTemplateId"]
+                    LaunchTemplateName=name, LaunchTemplateData=data,
+                    TagSpecifications=tags)["LaunchTemplate"]["LaunchTemplateId"]
             else:
                 ec2.create_launch_template_version(LaunchTemplateId=template_id, LaunchTemplateData=data,
                                                    SourceVersion=str(i))
@@ -308,6 +367,8 @@ def build_account(session: boto3.session.Session, label: str, now: datetime | No
             kwargs["MetadataOptions"] = meta
         session.client("autoscaling", region).create_launch_configuration(**kwargs)
 
+    if label == "core":
+        _eks_nodegroups(session, template_ids)
     mine = [g for g in GROUPS if g.account == label]
     for g in mine:
         create_group(session, g, template_ids)
@@ -322,6 +383,17 @@ def build_account(session: boto3.session.Session, label: str, now: datetime | No
 
     _launch_state(session, mine)
     _usage(session, mine, now or datetime.now(timezone.utc))
+
+
+def _eks_nodegroups(session, template_ids: dict[str, str]) -> None:
+    """The EKS cluster "prod" and its managed node groups (what DescribeNodegroup answers)."""
+    eks = session.client("eks", "us-east-1")
+    role = f"arn:aws:iam::{ACCOUNT}:role/eks-node"
+    eks.create_cluster(name="prod", roleArn=role, resourcesVpcConfig={"subnetIds": ["subnet-0a1b2c3d"]})
+    for name, template in EKS_NODEGROUPS.items():
+        given = {"launchTemplate": {"id": template_ids[template], "version": "1"}} if template else {}
+        eks.create_nodegroup(clusterName="prod", nodegroupName=name, nodeRole=role,
+                             subnets=["subnet-0a1b2c3d"], **given)
 
 
 def create_group(session, g: Group, template_ids: dict[str, str]) -> None:

@@ -11,12 +11,16 @@ from __future__ import annotations
 from imds_audit.remediate.plan import GroupFix
 from imds_audit.remediate.quoting import hcl_label
 
+# MetadataOptions fields the fix carries over as they are (it sets the other three).
+KEPT = ("InstanceMetadataTags", "HttpProtocolIpv6")
+
 
 def _template_entry(templates: dict, account, region, lt_id, lt_name) -> dict:
     key = (account, region, lt_id)
     if key not in templates:
         templates[key] = {"label": hcl_label("lt", lt_name or lt_id, lt_id), "lt_id": lt_id,
-                          "lt_name": lt_name, "hop": 1, "default": False, "groups": [], "new": False}
+                          "lt_name": lt_name, "hop": 1, "default": False, "groups": [], "new": False,
+                          "keep": {}, "keep_from": -1}
     return templates[key]
 
 
@@ -38,6 +42,11 @@ def model(fixes: list[GroupFix]) -> list[dict]:
             if a.kind == "create_version" and f.get("metadata"):
                 t = _template_entry(templates, acct, region, f["lt_id"], f.get("lt_name"))
                 t["hop"] = max(t["hop"], f["hop"])
+                # The metadata options the fix does not change, as the newest fixed version has them:
+                # one resource stands for the template, and its newest version is what it launches.
+                if f["source_version"] > t["keep_from"]:
+                    t["keep"] = {k: v for k, v in f["metadata"].items() if k in KEPT}
+                    t["keep_from"] = f["source_version"]
                 t["groups"] = sorted(set(t["groups"]) | {name})
             elif a.kind == "set_default":
                 _template_entry(templates, acct, region, f["lt_id"], f.get("lt_name"))["default"] = True
@@ -45,7 +54,7 @@ def model(fixes: list[GroupFix]) -> list[dict]:
                 key = (acct, region, "new:" + f["lc_name"])
                 templates.setdefault(key, {
                     "label": hcl_label("lt", f["new_name"], acct, region), "lt_id": None, "lt_name": f["new_name"],
-                    "hop": f["hop"], "default": False, "groups": [], "new": True,
+                    "hop": f["hop"], "default": False, "groups": [], "new": True, "keep": {},
                     "lc_name": f["lc_name"], "snapshot": f.get("snapshot") or {}})
                 templates[key]["groups"] = sorted(set(templates[key]["groups"]) | {name})
                 entry.update(kind="lc", template=templates[key]["label"], lc_name=f["lc_name"])
