@@ -22,6 +22,10 @@ TIER_ORDER = [*TIERS[::-1], "unknown"]  # worst first, then policies not read
 assert set(TIER_ORDER) == set(TIER_COLOURS)
 EXPOSURE_COLOURS = {"latent": "#ffcc80", "exposed": "#ef6c00", "active": "#b71c1c"}
 LABEL_MAX = 42
+# Every colour, font and margin is set below: the figures need none of plotly.py's default template
+# (about 9 KB of JSON in each chart of the HTML).
+TEMPLATE = go.layout.Template(layout={"hovermode": "closest", "xaxis": {"gridcolor": "#eceff1", "ticks": ""},
+                                      "yaxis": {"gridcolor": "#eceff1", "ticks": ""}})
 
 
 def _safe(text, limit: int | None = LABEL_MAX) -> str:
@@ -34,6 +38,7 @@ def _safe(text, limit: int | None = LABEL_MAX) -> str:
 
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(
+        template=TEMPLATE,
         title={"text": html.escape(title, quote=False), "x": 0, "xanchor": "left", "font": {"size": 16}},
         font={"family": FONT, "size": 12, "color": "#263238"},
         height=height + 50, margin={"l": 10, "r": 20, "t": 50, "b": 100},
