@@ -24,6 +24,8 @@ TOC = [("ia-headline", "section.headline"), ("ia-scope", "section.scope"),
        ("ia-compliance", "section.compliance"), ("ia-metadata", "section.metadata")]
 TREND_CATEGORIES = ("newly_non_compliant", "newly_compliant", "new_group", "removed_group", "newly_unknown",
                     "now_assessed")
+PDF_ROLES = 5       # the riskiest roles the PDF's table and chart show
+PDF_EXPOSURES = 3   # the exposures that lead the first page
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
@@ -331,20 +333,85 @@ class ReportView:
         return sections.render("metadata.html.j2", tr=self.tr, rows=self.metadata_rows())
 
     # ---- the executive summary's data ------------------------------------------------------------
+    def executive_roles(self, n: int = PDF_ROLES) -> list[dict]:
+        """The riskiest exposed roles the PDF shows, in risk order (its table and its chart show these
+        same roles), each with one plain sentence of what an attacker holding its credentials could do."""
+        top = summary.top_roles(self.findings, n, self.lang)
+        out = []
+        for r in top.to_dict("records"):
+            tier = r.get("privilege_tier")
+            key = f"pdf.attacker.{tier}"
+            r["attacker"] = self.tr(key) if self.tr.has(key) else self.tr("pdf.attacker.unknown")
+            out.append(r)
+        return out
+
+    def not_assessed_summary(self, names: int = 5) -> dict | None:
+        """What was not assessed, in a few lines for the PDF's first page: the API calls that did not
+        succeed (how many, which APIs, where) and the groups whose verdict is unknown (the first few by
+        name). None when everything was assessed."""
+        tr, f = self.tr, self.findings
+        na = f.not_assessed if f.not_assessed is not None else None
+        unknown = f.groups[f.groups["status"].eq("unknown")].sort_values(["account_id", "region", "asg_name"])
+        if (na is None or na.empty) and unknown.empty:
+            return None
+        out = {"calls": None, "groups": None, "n_calls": 0 if na is None else len(na), "n_groups": len(unknown)}
+        if na is not None and not na.empty:
+            apis = na["api"].astype(str).value_counts(sort=False)
+            apis = apis.sort_values(ascending=False, kind="stable")
+            scopes = sorted({f"{a} / {r}" for a, r in zip(na["account_id"].astype(str), na["region"].astype(str),
+                                                           strict=True)})
+            out["calls"] = tr("pdf.na_calls", n=len(na),
+                              apis=tr.join(f"{api}\u00a0({count})" for api, count in apis.items()),
+                              scopes=_some(tr, scopes, 4))
+        if not unknown.empty:
+            labels = [f"{g['asg_name']} ({g['account_id']} / {g['region']})" for g in unknown.to_dict("records")]
+            out["groups"] = tr("pdf.na_groups", n=len(unknown), names=_some(tr, labels, names))
+        return out
+
+    def identity_rows(self) -> list[tuple[str, str]]:
+        """The technical identity of the evidence (the PDF's last page): who collected what when, the
+        snapshot's hash and signature, the tool and the report."""
+        s, tr = self.snapshot, self.tr
+        if s.get("signed"):
+            signed = tr("meta.signed", key=s.get("signature_key") or "—") + (
+                tr("meta.signed_verified") if s.get("signature_verified") else "")
+        else:
+            signed = tr("meta.unsigned")
+        rows = [("scope.accounts", tr.join(self.accounts) or "—"), ("scope.regions", tr.join(self.regions) or "—"),
+                ("meta.collected_at", tr.datetime(s.get("collected_at")) if s.get("collected_at") else "—"),
+                ("meta.collected_by", s.get("collected_by") or "—"),
+                ("meta.snapshot_hash", s.get("sha256") or "—"), ("meta.signature", signed),
+                ("meta.tool_version", s.get("tool_version") or "—"),
+                ("meta.generated_at", tr.datetime((self.findings.meta or {}).get("generated_at")
+                                                  or datetime.now(UTC).isoformat(timespec="seconds")))]
+        if self.previous_snapshot:
+            p = self.previous_snapshot
+            rows.append(("meta.previous", f"{p.get('sha256') or '—'} ({tr.datetime(p.get('collected_at'))})"))
+        return rows
+
     def executive(self) -> dict:
-        top = summary.top_roles(self.findings, 5, self.lang)
         s, previous = self.snapshot, self.previous_snapshot
+        steps = self.next_steps_data()
         return {
             "tr": self.tr, "lang": self.lang, "h": self.h, "sentence": self.sentence(),
             "client": self.client, "engagement": self.engagement,
             "collected_at": self.tr.datetime(s.get("collected_at")), "collected_by": s.get("collected_by") or "—",
+            "collected_on": self.tr.date(s.get("collected_at")) if s.get("collected_at") else "—",
             "digest": s.get("sha256") or "—", "tool_version": s.get("tool_version") or "—",
             "accounts": self.accounts, "regions": self.regions,
-            "top_roles": top.to_dict("records"), "steps": self.next_steps_data(),
+            "top_roles": self.executive_roles(), "exposures": self.executive_roles(PDF_EXPOSURES),
+            "steps": steps, "top_steps": steps[:3],
+            "not_assessed": self.not_assessed_summary(), "identity": self.identity_rows(),
             "trend": self.trend_data, "trend_sentence": self.trend_sentence(),
             "previous_at": self.tr.datetime(previous.get("collected_at")) if previous else None,
             "risk_model": self.risk_model(),
         }
+
+
+def _some(tr, items: list[str], n: int) -> str:
+    """The first ``n`` items, and how many more."""
+    shown = tr.join(items[:n])
+    return shown + (tr("pdf.na_more", n=len(items) - n) if len(items) > n else "")
 
 
 CREATES = ("create_version", "create_template")

@@ -15,11 +15,18 @@ from imds_audit.render import static_charts
 TEMPLATES = Path(__file__).parent / "templates"
 PDF_CHARTS = ("coverage", "roles", "trend")
 CONTENT_WIDTH_PX = 660
-PDF_HEIGHTS = {"trend": 255}  # A4 minus 18 mm margins, at 96 px per inch
+PDF_HEIGHTS = {"trend": 235}  # A4 minus 18 mm margins, at 96 px per inch
 
 
-def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined)
+def _environment(lang: str = "en") -> Environment:
+    """Autoescaped; ``|t`` typesets prose (Japanese in unbreakable phrases, kinsoku kept) and
+    ``|ident`` an identifier (breaks after - : / only): present.typeset."""
+    from imds_audit.present.typeset import ident, typeset
+
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined)
+    env.filters["t"] = lambda text: typeset(text, lang)
+    env.filters["ident"] = ident
+    return env
 
 
 def _data_uri(svg: str) -> str:
@@ -28,9 +35,15 @@ def _data_uri(svg: str) -> str:
 
 def chart_svgs(view, names=PDF_CHARTS) -> dict[str, str]:
     """The PDF's charts as SVG text (one shared browser for all of them)."""
+    from imds_audit.present import charts
+    from imds_audit.present.summary import roles_of
+
     figures = {n: view.figures[n] for n in names if n in view.figures}
-    if "roles" in figures and not view.h["exposed_roles"]:
-        figures.pop("roles")
+    if "roles" in figures:
+        if view.h["exposed_roles"]:  # the roles of the PDF's table, no more, in its order
+            figures["roles"] = charts.role_risk(roles_of(view.findings), view.tr, top=len(view.executive_roles()))
+        else:
+            figures.pop("roles")
     for name, height in PDF_HEIGHTS.items():  # shorter on paper (the heading above names it), so it
         if name in figures:                    # shares a page with the coverage chart
             figures[name] = go.Figure(figures[name]).update_layout(
@@ -44,7 +57,7 @@ def summary_html(view, svgs: dict[str, str]) -> str:
     charts.setdefault("trend", None)
     charts.setdefault("roles", None)
     css = (TEMPLATES / "summary.css").read_text(encoding="utf-8")
-    return _environment().get_template("summary.html.j2").render(charts=charts, css=css, **context)
+    return _environment(view.lang).get_template("summary.html.j2").render(charts=charts, css=css, **context)
 
 
 def render_pdf(view, out_pdf: str | os.PathLike, svgs: dict[str, str] | None = None) -> Path:
