@@ -33,8 +33,8 @@ def _data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def chart_svgs(view, names=PDF_CHARTS) -> dict[str, str]:
-    """The PDF's charts as SVG text (one shared browser for all of them)."""
+def chart_figures(view, names=PDF_CHARTS) -> dict:
+    """The PDF's figures: the roles chart shows the roles of the PDF's table, in its order."""
     from imds_audit.present import charts
     from imds_audit.present.summary import roles_of
 
@@ -48,7 +48,12 @@ def chart_svgs(view, names=PDF_CHARTS) -> dict[str, str]:
         if name in figures:                    # shares a page with the coverage chart
             figures[name] = go.Figure(figures[name]).update_layout(
                 height=height, title_text="", margin={"t": 12, "b": 84})
-    return static_charts.to_svgs(figures, width=CONTENT_WIDTH_PX)
+    return figures
+
+
+def chart_svgs(view, names=PDF_CHARTS) -> dict[str, str]:
+    """The PDF's charts as SVG text (one shared browser for all of them)."""
+    return static_charts.to_svgs(chart_figures(view, names), width=CONTENT_WIDTH_PX)
 
 
 def summary_html(view, svgs: dict[str, str]) -> str:
