@@ -22,7 +22,8 @@ from markupsafe import Markup, escape
 from imds_audit.present.sections import ident
 
 # JIS X 4051 line-start prohibited characters (closing brackets, punctuation, small kana, 'ー'...)
-NO_START = set("、。，．,.）)］]｝}〕〉》」』】〙〗〟’”｠»・：；:;！？!?ー‐゠–〜～ゝゞヽヾぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ々〻%％")
+NO_START = set("、。，．,.）)］]｝}〕〉》」』】〙〗〟’”｠»・：；:;！？!?ー‐゠–〜～ゝゞヽヾ"
+               "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ々〻%％")
 # line-end prohibited characters (opening brackets)
 NO_END = set("（(［[｛{〔〈《「『【〘〖〝‘“｟«")
 
