@@ -370,7 +370,7 @@ class ReportView:
 
     def identity_rows(self) -> list[tuple[str, str]]:
         """The technical identity of the evidence (the PDF's last page): who collected what when, the
-        snapshot's hash and signature, the tool and the report."""
+        snapshot's hash and signature, the tool, the snapshot compared with."""
         s, tr = self.snapshot, self.tr
         if s.get("signed"):
             signed = tr("meta.signed", key=s.get("signature_key") or "—") + (
@@ -381,9 +381,7 @@ class ReportView:
                 ("meta.collected_at", tr.datetime(s.get("collected_at")) if s.get("collected_at") else "—"),
                 ("meta.collected_by", s.get("collected_by") or "—"),
                 ("meta.snapshot_hash", s.get("sha256") or "—"), ("meta.signature", signed),
-                ("meta.tool_version", s.get("tool_version") or "—"),
-                ("meta.generated_at", tr.datetime((self.findings.meta or {}).get("generated_at")
-                                                  or datetime.now(UTC).isoformat(timespec="seconds")))]
+                ("meta.tool_version", s.get("tool_version") or "—")]
         if self.previous_snapshot:
             p = self.previous_snapshot
             rows.append(("meta.previous", f"{p.get('sha256') or '—'} ({tr.datetime(p.get('collected_at'))})"))
