@@ -3,9 +3,11 @@
 1. Collection: API calls per group and wall time against a moto server on 127.0.0.1, for estates of
    100, 1,000 and 5,000 groups (the figure to watch: calls per group).
 2. Analysis: time and peak memory for a synthetic snapshot of 100,000 groups.
-3. Report rendering: HTML and PDF for the simulated estate and a 5,000-group estate.
+3. Report rendering: CLI start-up, then `report --format csv`, HTML and PDF, times and file sizes, for
+   the simulated estate and a 5,000-group estate.
 
-Set IMDS_AUDIT_BENCH_SIZES=100,1000 to change the collection sizes.
+Set IMDS_AUDIT_BENCH_SIZES=100,1000 to change the collection sizes; `python scripts/bench.py render`
+runs only the start-up and rendering figures (they come first in the full run too).
 """
 
 from __future__ import annotations
@@ -98,20 +100,51 @@ def bench_analysis(groups: int = 100_000) -> None:
           f"peak RSS {r['peak_rss_mb']:.0f} MB (snapshot in memory before analysis: {r['rss_before_mb']:.0f} MB)")
 
 
+def _cli() -> list[str]:
+    exe = Path(sys.executable).with_name("imds-audit")
+    return [str(exe)] if exe.is_file() else [sys.executable, "-m", "imds_audit.cli"]
+
+
+def bench_startup(runs: int = 5) -> None:
+    """The command line's start: `imds-audit --help` and the bare import (the best of a few runs)."""
+    print("\n== command-line start-up (best of %d) ==" % runs)
+    for label, cmd in (("imds-audit --help", [*_cli(), "--help"]),
+                       ("import imds_audit.cli", [sys.executable, "-c", "import imds_audit.cli"])):
+        best = min(_timed(cmd) for _ in range(runs))
+        print(f"{label:>22}: {best:6.2f} s")
+
+
+def _timed(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def _size(path: Path) -> str:
+    return f"{path.stat().st_size / 1024 / 1024:6.2f} MB" if path.exists() else "     —"
+
+
 def bench_render() -> None:
+    """`imds-audit report` as a user runs it (a new process each time: start-up, analysis and rendering
+    included), per format, for the simulated estate and 5,000 groups; then the sizes of what it wrote."""
     from imds_audit import snapshot as snap
     from imds_audit.demo import collect_demo
-    from imds_audit.render.report import build_report
 
-    print("\n== report rendering ==")
+    print("\n== report rendering (imds-audit report, one process per format) ==")
     with tempfile.TemporaryDirectory() as tmp:
         demo = collect_demo(Path(tmp) / "demo-snap")
         big = snap.write(synthetic(5000, accounts=3), Path(tmp) / "big-snap")
         for label, path in (("simulated estate", demo.path), ("5,000 groups", big)):
-            for fmt in ("html", "pdf"):
-                t0 = time.perf_counter()
-                build_report(path, Path(tmp) / f"out-{label[:3]}-{fmt}", formats=(fmt,), lang="en")
-                print(f"{label:>18} {fmt:>5}: {time.perf_counter() - t0:6.1f} s")
+            outs = {}
+            for fmt in ("csv", "html", "pdf"):
+                out = Path(tmp) / f"out-{label[:3]}-{fmt}"
+                took = _timed([*_cli(), "report", str(path), "--out", str(out), "--format", fmt,
+                               "--fail-on", "never"])
+                outs[fmt] = out
+                print(f"{label:>18} {fmt:>5}: {took:6.1f} s")
+            print(f"{label:>18} sizes: audit.html {_size(outs['html'] / 'audit.html')}, "
+                  f"audit.ipynb {_size(outs['html'] / 'audit.ipynb')}, audit.pdf {_size(outs['pdf'] / 'audit.pdf')}, "
+                  f"findings.csv {_size(outs['csv'] / 'findings.csv')}")
 
 
 def bench_load(total: int = 5000, accounts: int = 3,
@@ -151,11 +184,14 @@ def main() -> None:
     if sys.argv[1:2] == ["analysis-child"]:
         _analysis_child(int(sys.argv[2]))
         return
+    bench_startup()
+    bench_render()
+    if sys.argv[1:2] == ["render"]:
+        return
     sizes = [int(x) for x in os.environ.get("IMDS_AUDIT_BENCH_SIZES", "100,1000,5000").split(",") if x]
     bench_analysis()
     bench_collection(sizes)
     bench_load()
-    bench_render()
 
 
 if __name__ == "__main__":

@@ -112,9 +112,14 @@ def _view(snapshot, names: dict, lang="en") -> ReportView:
 
 
 class Page(HTMLParser):
-    """Tags (with attribute names), and the text a browser shows, outside <script> and <style>."""
+    """Tags (with attribute names), and the text a browser shows, outside <script> and <style>.
+
+    The PDF's line-breaking markup (present/typeset.py: ``<wbr>`` after - : / in identifiers, Japanese
+    phrases in ``<span data-p>``) follows the text by design: it is left out of the tags, and the text
+    on either side of it is one run."""
 
     RAW = {"script", "style"}
+    TYPESETTING = {("wbr", ()), ("span", ("data-p",))}
 
     def __init__(self, html: str):
         super().__init__(convert_charrefs=True)
@@ -126,10 +131,18 @@ class Page(HTMLParser):
         self._raw = 0
         self._console_depth = 0
         self._depth = 0
+        self._glue = False
+        self._spans: list[bool] = []  # per open <span>: is it a typesetting phrase?
         self.feed(html)
         self.close()
 
     def handle_starttag(self, tag, attrs):
+        typesetting = (tag, tuple(sorted(a for a, _ in attrs))) in self.TYPESETTING
+        if tag == "span":
+            self._spans.append(typesetting)
+        if typesetting:
+            self._glue = True
+            return
         self.tags.append((tag, tuple(sorted(a for a, _ in attrs))))
         if not self._console_depth:
             self.outside_console.append(self.tags[-1])
@@ -143,6 +156,8 @@ class Page(HTMLParser):
                 self.console.append([])
 
     def handle_endtag(self, tag):
+        if tag == "span" and self._spans and self._spans.pop():
+            self._glue = True  # a phrase's end: the next text continues the same run
         if tag in self.RAW:
             self._raw = max(0, self._raw - 1)
         if tag == "div":
@@ -152,7 +167,11 @@ class Page(HTMLParser):
 
     def handle_data(self, data):
         if not self._raw:
-            self.chunks.append(data)
+            if self._glue and self.chunks:
+                self.chunks[-1] += data
+            else:
+                self.chunks.append(data)
+            self._glue = False
             if self._console_depth:
                 self.console[-1].append(data)
 

@@ -89,10 +89,48 @@ def test_not_assessed_lists_failed_calls(snapshot):
     assert "&lt;Auditor&gt;" in scope
 
 
-def test_remediation_present_for_each_non_compliant_group(snapshot):
-    page = _view(snapshot).remediation()
-    assert page.count('<details class="fix"') == 6
+def test_each_fix_shown_once_per_template_version_and_linked_from_its_groups(snapshot):
+    """The fixture's 6 non-compliant groups need 4 fixes: the three of 111…/us-east-1 launch from one
+    template version (lt-0abc v3), one fix serves them; two groups use launch configurations, and
+    222…/us-east-1 has one more lt-0abc group. Each group's row links to its fix, the fix back."""
+    view = _view(snapshot)
+    fixes = view.remediation_fixes()
+    assert sorted(len(f["members"]) for f in fixes) == [1, 1, 1, 3]
+    shared = next(f for f in fixes if len(f["members"]) == 3)
+    assert {m["asg_name"] for m in shared["members"]} == {"web-prod", "batch-etl", fx.XSS}
+    page = view.remediation()
+    assert page.count('<details class="fix"') == 4
+    assert page.count("aws ec2 create-launch-template-version") == 2  # once per version created
     assert fx.XSS not in page and html.escape(fx.XSS, quote=False) in page
+    groups = view.groups()
+    bad = fx.groups_frame().query("status == 'non_compliant'")
+    for g in bad.itertuples():
+        anchor = tables.group_anchor(g.account_id, g.region, g.asg_name)
+        fix = next(f for f in fixes if any(m["anchor"] == anchor for m in f["members"]))
+        row = groups[groups.index(f'<tr id="{anchor}"'):]
+        assert row[:row.index("</tr>")].count(f'href="#fix-{fix["n"]}"') == 1  # the row links to its fix
+        assert f'href="#{anchor}"' in page                                  # and the fix to the row
+    assert groups.count('href="#fix-') == len(bad)
+
+
+def test_packed_fixes_and_rows_unpack_to_the_plain_html(snapshot):
+    """Large estates ship the fixes' steps and the groups' rows gzipped: the same HTML once unpacked."""
+    import json
+    import re
+
+    from imds_audit.present import sections
+
+    view = _view(snapshot)
+    plain, packed = view.remediation(packed=False), view.remediation(packed=True)
+    blob = re.search(r'<script type="application/x-imds-audit-pack" id="ia-fix-pack">([^<]+)</script>', packed)
+    bodies = json.loads(sections.unpack(blob.group(1)))
+    assert len(bodies) == packed.count('<div class="fix-body" data-fix=') == 4
+    for body in bodies:
+        assert body.strip() in plain
+    assert "create-launch-template-version" not in packed
+    rows = re.search(r'id="ia-groups-table-rows">([^<]+)</script>', view.groups(packed=True)).group(1)
+    unpacked = sections.unpack(rows)
+    assert unpacked.count("<tr ") == 12 and unpacked.strip() in view.groups(packed=False)
 
 
 def test_group_table_rows_and_status_filter_values():
@@ -100,6 +138,30 @@ def test_group_table_rows_and_status_filter_values():
     assert len(t.rows) == 12 and len(t.row_status) == 12
     assert t.row_status[0] == "non_compliant"  # worst first
     assert [kind for _, kind in t.headers].count("number") >= 4
+
+
+def test_group_table_filters_per_column_and_the_optional_owner_and_reachability():
+    """A select per column (account, region, status, risk tier), offering the values the rows show
+    (statuses worst first); owner (managed_by) and reachability only when the findings carry values."""
+    tr = i18n.Catalogue("en")
+    t = tables.groups_table(fx.groups_frame(), tr)
+    labels = [t.headers[i][0] for i, _ in t.filters]
+    assert labels == [tr("col.account_id"), tr("col.region"), tr("col.status"), tr("col.risk_tier")]
+    values = dict((t.headers[i][0], v) for i, v in t.filters)
+    assert values[tr("col.status")] == ["IMDSv1 allowed", "Not assessed", "IMDSv2 only"]
+    assert values[tr("col.account_id")] == [fx.A1, fx.A2]
+    for index, offered in t.filters:  # every row's cell is one of its column's values
+        assert {row[index].text for row in t.rows} == set(offered)
+    g = fx.groups_frame().assign(managed_by=None)
+    assert tr("col.managed_by") not in [h for h, _ in tables.groups_table(g, tr).headers]  # no values: no column
+    g["managed_by"] = ["team-a", "team-b"] * 6
+    g["reachability"] = ["internet", "private", None] * 4
+    t = tables.groups_table(g, tr)
+    values = dict((t.headers[i][0], v) for i, v in t.filters)
+    assert values[tr("col.managed_by")] == ["team-a", "team-b"]
+    assert values[tr("col.reachability")] == ["internet", "private", "—"]
+    page = ReportView(fx.report_findings(fx.write_snapshot(__import__("tempfile").mkdtemp() + "/s")), "en").groups()
+    assert page.count('<select class="ia-col"') == 4 and 'class="ia-csv"' in page
 
 
 def test_trend_only_when_previous_given(snapshot):

@@ -149,9 +149,12 @@ def test_html_fragment_is_escaped():
 
     g, s, _ = frames([group("<script>alert(1)</script>", calls=3.0, callers="i-1")],
                      [lt_source("<script>alert(1)</script>", "lt-1", "t<b>", "$Default", 1)])
-    item = {"asg_name": g.loc[0, "asg_name"], "account_id": "1", "region": "r", "risk_tier": None,
-            "callers": "i-1", "error": None, **remediation_for_group(g, s, g.loc[0, "asg_name"], "ja")}
-    html = str(sections.render("remediation.html.j2", tr=Catalogue("ja"), items=[item],
+    parts = remediation_for_group(g, s, g.loc[0, "asg_name"], "ja")
+    member = {"asg_name": g.loc[0, "asg_name"], "account_id": "1", "region": "r", "risk_tier": None, "anchor": "g-1"}
+    part = {"asg_name": member["asg_name"], "after_shared": False, "callers": "i-1", **parts}
+    fix = {"n": 1, "members": [member], "parts": [part], "terraform": parts["terraform"], "error": None,
+           "changes": ["<script>alert(1)</script> t<b>"]}
+    html = str(sections.render("remediation.html.j2", tr=Catalogue("ja"), fixes=[fix], pack=None,
                                console_markdown=sections.console_markdown))
     assert "<script>" not in html and "&lt;script&gt;" in html and "<b>" not in html
 

@@ -1,6 +1,7 @@
 """audit.pdf as a person would check it: pages turned into PNGs, none blank, a few A4 pages, Noto CJK
 embedded in Japanese, no text beyond the page edge, hostile names printed as text."""
 
+import html
 import re
 import shutil
 import subprocess
@@ -75,3 +76,119 @@ def test_text_stays_on_the_page_and_hostile_names_are_text(pdf):
         assert "次に取るべき対応" in flat and "リスクの高いロール" in flat
     else:
         assert "Whattodonext" in flat and "Theriskiestroles" in flat
+
+
+# ---- issue 15: the decision page, dates, roles, Japanese line breaking ---------------------------
+def _text(path, first=None, last=None) -> str:
+    args = ["pdftotext"] + (["-f", str(first), "-l", str(last)] if first else []) + [str(path), "-"]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    return re.sub(r"[\s\u200b]+", "", out)  # <wbr> is a zero-width space in the PDF
+
+
+def _view(lang):
+    import tempfile
+
+    from imds_audit.present import ReportView
+
+    snapshot = fx.write_snapshot(tempfile.mkdtemp() + "/snapshot")
+    return ReportView(fx.report_findings(snapshot, client="ACME", lang=lang), lang=lang)
+
+
+def _flat(s: str) -> str:
+    return re.sub(r"[\s\u200b]+", "", s)
+
+
+def test_page_one_is_the_decision_page_and_the_identity_is_on_the_last(pdf):
+    lang, path = pdf
+    from imds_audit.i18n import Catalogue
+
+    tr = Catalogue(lang)
+    view = _view(lang)
+    first, last = _text(path, 1, 1), _text(path, _pages(path), _pages(path))
+    assert _flat(view.sentence())[:40] in first                     # the headline
+    assert _flat(tr("pdf.actions_title")) in first                  # the three actions that matter most
+    for step in view.next_steps_data()[:3]:
+        assert _flat(tr("next." + step["key"]))[:30] in first
+        assert _flat(tr("effort." + step["effort"])) in first
+    assert _flat(tr("pdf.exposures_title")) in first and "web-admin" in first  # the riskiest exposure leads
+    # anything not assessed is summarised on the page the headline refers to: "Not assessed"
+    assert _flat(tr("section.not_assessed")) in first
+    assert "DescribeLaunchTemplateVersions" in first and "unread-template" in first
+    digest = view.snapshot["sha256"]
+    assert digest not in first and digest in last                   # the technical identity at the end
+    assert _flat(tr("meta.unsigned")) in last and "arn:aws:sts::111111111111:assumed-role/Auditor/" in last
+
+
+def test_dates_are_in_the_reader_s_language(pdf):
+    lang, path = pdf
+    text = _text(path)
+    assert ("15January2025" if lang == "en" else "2025年1月15日") in text
+    assert not re.search(r"20\d\d-\d\d-\d\d", text)                  # no raw ISO date anywhere
+
+
+def test_the_roles_table_and_chart_show_the_same_roles_each_with_a_plain_sentence(pdf):
+    lang, path = pdf
+    from imds_audit.i18n import Catalogue
+    from imds_audit.render.pdf import chart_figures
+
+    tr, view = Catalogue(lang), _view(lang)
+    roles = view.executive_roles()
+    from imds_audit.present.charts import _safe
+
+    shown = [f"{_safe(r['role_name'])} · {r['account_id']}" for r in roles]
+    chart = chart_figures(view)["roles"]
+    labels = [y for trace in chart.data for y in trace.y]
+    assert sorted(labels) == sorted(shown) and list(chart.layout.yaxis.categoryarray) == shown[::-1]
+    text = "".join("".join(lines) for lines in _lines(path))  # a table cell is a block of its own
+    for r in roles:
+        assert _flat(tr(f"pdf.attacker.{r['privilege_tier']}"))[:16] in _flat(text)
+    assert _flat(tr("pdf.roles_shown", shown=len(roles), total=view.h["exposed_roles"])) in _flat(text)
+    assert "iam:PassRole" not in text and "s3:GetObject" not in text  # IAM actions stay in the HTML
+
+
+def _lines(path) -> list[list[str]]:
+    """The PDF's text as blocks of lines (pdftotext -bbox-layout), zero-width spaces removed."""
+    xml = subprocess.run(["pdftotext", "-bbox-layout", str(path), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    blocks = []
+    for block in re.findall(r"<block[^>]*>(.*?)</block>", xml, re.DOTALL):
+        lines = ["".join(re.findall(r"<word[^>]*>(.*?)</word>", line)).replace("\u200b", "")
+                 for line in re.findall(r"<line[^>]*>(.*?)</line>", block, re.DOTALL)]
+        blocks.append([html.unescape(line) for line in lines if line])
+    return blocks
+
+
+def _splits(blocks, word: str) -> list[str]:
+    """Where ``word`` is cut across two lines of a block: the part before each cut."""
+    cuts = []
+    for lines in blocks:
+        for a, b in zip(lines, lines[1:], strict=False):
+            for i in range(1, len(word)):
+                if a.endswith(word[:i]) and b.startswith(word[i:i + 12] if len(word) - i > 12 else word[i:]):
+                    cuts.append(word[:i])
+    return cuts
+
+
+def test_japanese_line_breaking_and_identifiers(pdf):
+    lang, path = pdf
+    from imds_audit.i18n import Catalogue
+    from imds_audit.present.typeset import NO_START, pieces
+
+    tr = Catalogue(lang)
+    blocks = _lines(path)
+    if lang == "ja":
+        starts = [line for lines in blocks for line in lines[1:] if line[0] in NO_START]
+        assert starts == [], starts                                     # kinsoku: no line starts with 、。）ー ッ…
+        labels = [tr(k) for k in ("headline.group_coverage", "headline.instance_coverage",
+                                  "headline.exposed_roles", "headline.active_roles")]
+        labels += [tr.label("exposure", e) for e in ("active", "exposed", "latent")]
+        labels += [tr.label("tier", t) for t in ("admin", "privilege_escalation", "data_access", "read_only")]
+        for label in labels:                                            # labels never wrap mid-word
+            for piece in pieces(label, "ja"):
+                piece = piece.strip()
+                assert not _splits(blocks, piece), (label, piece, _splits(blocks, piece))
+    # identifiers break only after - : /
+    for name in (fx.LONG_ROLE, "web-admin", "ci-deployer", "arn:aws:sts::111111111111:assumed-role/Auditor/",
+                 fx.LONG):
+        for cut in _splits(blocks, name):
+            assert cut[-1] in "-:/", (name, cut)

@@ -22,6 +22,10 @@ TIER_ORDER = [*TIERS[::-1], "unknown"]  # worst first, then policies not read
 assert set(TIER_ORDER) == set(TIER_COLOURS)
 EXPOSURE_COLOURS = {"latent": "#ffcc80", "exposed": "#ef6c00", "active": "#b71c1c"}
 LABEL_MAX = 42
+# Every colour, font and margin is set below: the figures need none of plotly.py's default template
+# (about 9 KB of JSON in each chart of the HTML).
+TEMPLATE = go.layout.Template(layout={"hovermode": "closest", "xaxis": {"gridcolor": "#eceff1", "ticks": ""},
+                                      "yaxis": {"gridcolor": "#eceff1", "ticks": ""}})
 
 
 def _safe(text, limit: int | None = LABEL_MAX) -> str:
@@ -34,6 +38,7 @@ def _safe(text, limit: int | None = LABEL_MAX) -> str:
 
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(
+        template=TEMPLATE,
         title={"text": html.escape(title, quote=False), "x": 0, "xanchor": "left", "font": {"size": 16}},
         font={"family": FONT, "size": 12, "color": "#263238"},
         height=height + 50, margin={"l": 10, "r": 20, "t": 50, "b": 100},
@@ -91,12 +96,15 @@ def coverage_by_scope(by_scope: pd.DataFrame, tr) -> go.Figure:
 
 
 def role_risk(roles: pd.DataFrame, tr, top: int = 15) -> go.Figure:
-    """The riskiest exposed roles, one bar each, coloured by privilege tier."""
+    """The riskiest exposed roles, one bar each, coloured by privilege tier: the first ``top`` rows of
+    the roles table, in its order (summary.exposed_roles), so the chart and the table agree."""
+    from imds_audit.present.summary import exposed_roles
+
     title = tr("chart.roles.title")
-    exposed = roles[roles["exposure_level"].fillna("none").ne("none")] if not roles.empty else roles
+    exposed = exposed_roles(roles) if not roles.empty else roles
     if exposed.empty:
         return _empty(tr, title)
-    top_roles = exposed.sort_values("risk_score", ascending=False, kind="stable").head(top).iloc[::-1]
+    top_roles = exposed.head(top).iloc[::-1]
     labels = (top_roles["role_name"].map(_safe) + " · " + top_roles["account_id"].astype(str)).tolist()
     fig = go.Figure()
     for tier in TIER_ORDER:
@@ -159,12 +167,15 @@ def drift_readiness(groups: pd.DataFrame, tr) -> go.Figure:
     return _layout(fig, title, 150 + 40 * len(agg))
 
 
-def _when(collected_at: pd.Series) -> tuple[list, list[str], bool]:
-    """x values of a series over time: dates when every point has one, else the raw labels."""
+def _when(collected_at: pd.Series, tr=None) -> tuple[list, list[str], bool]:
+    """x values of a series over time: dates when every point has one (ticks in the reader's
+    language: "1 September 2026", "2026年9月1日"), else the raw labels."""
     parsed = pd.to_datetime(collected_at, utc=True, errors="coerce", format="ISO8601")
     if parsed.notna().all():
         naive = parsed.dt.tz_localize(None)
-        return naive.dt.strftime("%Y-%m-%d %H:%M:%S").tolist(), naive.dt.strftime("%Y-%m-%d").tolist(), True
+        ticks = ([html.escape(tr.date(m.to_pydatetime())) for m in parsed] if tr is not None
+                 else naive.dt.strftime("%Y-%m-%d").tolist())
+        return naive.dt.strftime("%Y-%m-%d %H:%M:%S").tolist(), ticks, True
     labels = [_safe(v) for v in collected_at]
     return labels, labels, False
 
@@ -175,7 +186,7 @@ def trend(series: pd.DataFrame, tr) -> go.Figure:
     title = tr("chart.trend.title")
     if series is None or series.empty:
         return _empty(tr, title)
-    x, ticks, dated = _when(series["collected_at"])
+    x, ticks, dated = _when(series["collected_at"], tr)
     labelled = len(series) <= 8  # values printed next to the points while they stay readable
     fig = go.Figure()
     roles = series["exposed_roles"].astype(int)

@@ -5,11 +5,12 @@ The templates escape every cell; sort keys let the inline script sort numbers as
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from imds_audit.model import WORST_FIRST
+from imds_audit.model import TIERS, WORST_FIRST
 from imds_audit.present.summary import exposed_roles, roles_of
 
 
@@ -19,6 +20,7 @@ class Cell:
     sort: str | None = None
     cls: str = ""
     title: str | None = None
+    href: str | None = None   # a link inside the report ("#fix-3"), never a URL from the data
 
 
 @dataclass
@@ -28,6 +30,9 @@ class Table:
     rows: list[list[Cell]]
     row_status: list[str] = field(default_factory=list)  # data-status per row, for the status filter
     caption: str | None = None
+    # per-column filters: (column index, the values it offers, in order); the rows' cell texts match them
+    filters: list[tuple[int, list[str]]] = field(default_factory=list)
+    row_ids: list[str] = field(default_factory=list)     # an anchor per row (the groups' rows: fixes link back)
 
 
 def _text(value, tr) -> str:
@@ -42,8 +47,8 @@ def _text(value, tr) -> str:
 
 
 def _num(value, tr, digits: int = 0) -> Cell:
-    missing = value is None or pd.isna(value)
-    return Cell(tr.number(value, digits), "" if missing else str(float(value)), "num")
+    """A number; its text is its sort key (the table script reads "1,520" as 1520 and "—" as none)."""
+    return Cell(tr.number(value, digits), None, "num")
 
 
 def _yes(value, tr) -> Cell:
@@ -54,51 +59,92 @@ def _yes(value, tr) -> Cell:
 GROUP_HEADERS = ["account_id", "region", "asg_name", "status", "launch_source", "effective_http_tokens",
                  "http_endpoint", "hop_limit", "iam_role", "risk_tier", "instances",
                  "instances_allowing_imdsv1", "imdsv1_calls", "drift", "readiness", "exception", "reason"]
+# columns shown (and filtered on) only when the findings carry them with values: the owner of the
+# account's IMDS defaults, and network reachability
+OPTIONAL_GROUP_COLUMNS = ("managed_by", "reachability")
+# the groups table's filters: a select per column, offering the values its rows show
+GROUP_FILTERS = ("account_id", "region", "status", "risk_tier", *OPTIONAL_GROUP_COLUMNS)
 NUMERIC = {"hop_limit", "instances", "instances_allowing_imdsv1", "imdsv1_calls", "risk_score",
            "risk_rank", "exposed_groups", "exposed_instances"}
+TIER_ORDER = [*TIERS[::-1], "unknown", "no_role"]
+
+
+def group_anchor(account_id, region, asg_name) -> str:
+    """A stable element id for a group's row (fixes link back to it), whatever its name holds."""
+    key = "\0".join(str(x) for x in (account_id, region, asg_name)).encode("utf-8")
+    return "g-" + hashlib.sha1(key, usedforsecurity=False).hexdigest()[:12]
+
+
+def _present(groups: pd.DataFrame, column: str) -> bool:
+    if column not in groups.columns:
+        return False
+    values = groups[column].dropna().astype(str).str.strip()
+    return bool(values.ne("").any())
+
+
+def _filter_values(rows: list[list[Cell]], index: int, order: list[str] | None = None) -> list[str]:
+    seen = {row[index].text for row in rows}
+    if order is not None:
+        first = [v for v in order if v in seen]
+        return first + sorted(seen - set(first))
+    return sorted(seen)
 
 
 def groups_table(groups: pd.DataFrame, tr, table_id: str = "ia-groups-table",
-                 reasons: pd.Series | None = None) -> Table:
+                 reasons: pd.Series | None = None, fixes: dict | None = None) -> Table:
     """Every group with its verdict, settings, role, instances and reason.
 
     ``reasons`` (aligned to ``groups``' index) are the reasons in the report's language; without them
-    the English ``reason`` is shown."""
-    headers = [(tr(f"col.{c}"), "number" if c in NUMERIC else "text") for c in GROUP_HEADERS]
-    rows, statuses = [], []
+    the English ``reason`` is shown. ``fixes``: (account_id, region, asg_name) → the number of the fix
+    in the remediation section, linked from the group's status."""
+    optional = [c for c in OPTIONAL_GROUP_COLUMNS if _present(groups, c)]
+    columns = GROUP_HEADERS[:-1] + optional + GROUP_HEADERS[-1:]
+    headers = [(tr(f"col.{c}"), "number" if c in NUMERIC else "text") for c in columns]
+    rows, statuses, ids = [], [], []
     order = {status: i for i, status in enumerate(WORST_FIRST)}
     if reasons is not None:
         groups = groups.assign(reason=reasons.reindex(groups.index).fillna(groups["reason"]))
     ordered = groups.assign(_o=groups["status"].map(order)).sort_values(
         ["_o", "account_id", "region", "asg_name"], kind="stable")
+    fixes = fixes or {}
     for g in ordered.to_dict("records"):
         status = g["status"]
         hop_cls = "warn" if g.get("hop_limit_flag") == "excessive" else ""
-        rows.append([
+        key = (g["account_id"], g["region"], g["asg_name"])
+        fix = fixes.get(key)
+        row = [
             Cell(_text(g["account_id"], tr)), Cell(_text(g["region"], tr)),
             Cell(_text(g["asg_name"], tr), cls="name"),
-            Cell(tr.label("status", status), status, f"status status-{status}"),
+            Cell(tr.label("status", status), status, f"status status-{status}",
+                 title=tr("remediation.fix_label", n=fix) if fix else None, href=f"#fix-{fix}" if fix else None),
             Cell(_text(g["launch_source"], tr), cls="name"),
             Cell(_text(g["effective_http_tokens"], tr)), Cell(_text(g["http_endpoint"], tr)),
-            Cell(tr.number(g["hop_limit"]), None if pd.isna(g["hop_limit"]) else str(g["hop_limit"]),
-                 f"num {hop_cls}".strip(), tr.label("hop", g.get("hop_limit_flag"))),
+            Cell(tr.number(g["hop_limit"]), None, f"num {hop_cls}".strip(),
+                 tr.label("hop", g.get("hop_limit_flag")) if g.get("hop_limit_flag") not in (None, "ok") else None),
             _role_cell(g, tr),
             Cell(tr.label("tier", g["risk_tier"]), cls=f"tier tier-{g['risk_tier']}"),
             _num(g["instances"], tr), _num(g["instances_allowing_imdsv1"], tr), _num(g["imdsv1_calls"], tr),
             _yes(g["drift"], tr),
             Cell(tr.label("readiness", g["readiness"]), cls=f"ready-{g['readiness']}",
-                 title=_text(g.get("imdsv1_callers") or None, tr)),
+                 title=g.get("imdsv1_callers") or None),
             _exception_cell(g, tr),
-            Cell(_text(g["reason"], tr), cls="reason"),
-        ])
+        ]
+        row += [Cell(_text(g.get(c) if isinstance(g.get(c), str) and g.get(c) else None, tr)) for c in optional]
+        row.append(Cell(_text(g["reason"], tr), cls="reason"))
+        rows.append(row)
         statuses.append(status)
-    return Table(table_id, headers, rows, statuses)
+        ids.append(group_anchor(*key))
+    labels = {"status": [tr.label("status", s) for s in WORST_FIRST],
+              "risk_tier": [tr.label("tier", t) for t in TIER_ORDER]}
+    filters = [(columns.index(c), _filter_values(rows, columns.index(c), labels.get(c)))
+               for c in GROUP_FILTERS if c in columns]
+    return Table(table_id, headers, rows, statuses, filters=filters, row_ids=ids)
 
 
 def _exception_cell(g: dict, tr) -> Cell:
     state = g.get("exception")
     if not isinstance(state, str) or not state:
-        return Cell("", "")
+        return Cell("")
     return Cell(tr.label("exception", state), state, f"exception-{state}", _text(g.get("exception_reason"), tr))
 
 
@@ -129,7 +175,7 @@ def _role_cell(g: dict, tr) -> Cell:
     others = g.get("other_iam_roles")
     others = others if isinstance(others, str) and others else ""
     text = _text(g["iam_role"], tr) + (f" + {others}" if others else "")
-    return Cell(text, _text(g["iam_role"], tr), cls="name")
+    return Cell(text, _text(g["iam_role"], tr) if others else None, cls="name")
 
 
 ROLE_HEADERS = ["risk_rank", "role_name", "account_id", "privilege_tier", "exposure_level",

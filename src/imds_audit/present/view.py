@@ -6,13 +6,14 @@ the PDF renderer asks it for :meth:`ReportView.executive` and the figures.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import UTC, datetime
 
 from imds_audit import findings as fnd
 from imds_audit.i18n import Catalogue
 from imds_audit.model import EXPOSURE_WEIGHT, PRIVILEGE_WEIGHT, reason_column
-from imds_audit.present import charts, sections, summary, tables
+from imds_audit.present import assets, charts, sections, summary, tables
 from imds_audit.present.sections import Fragment
 
 TOC = [("ia-headline", "section.headline"), ("ia-scope", "section.scope"),
@@ -23,6 +24,8 @@ TOC = [("ia-headline", "section.headline"), ("ia-scope", "section.scope"),
        ("ia-compliance", "section.compliance"), ("ia-metadata", "section.metadata")]
 TREND_CATEGORIES = ("newly_non_compliant", "newly_compliant", "new_group", "removed_group", "newly_unknown",
                     "now_assessed")
+PDF_ROLES = 5       # the riskiest roles the PDF's table and chart show
+PDF_EXPOSURES = 3   # the exposures that lead the first page
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
@@ -50,12 +53,14 @@ class ReportView:
         self.h = summary.headline(findings)
         self.trend_data = summary.comparison(findings)
         self._figures = None
+        self._fixes = None
 
     # ---- data shared by the HTML and the PDF --------------------------------------------------
     @property
     def figures(self) -> dict:
         if self._figures is None:
             self._figures = charts.all_figures(self.findings, self.tr, self.trend_data)
+            assets.check_traces(self._figures)
         return self._figures
 
     def _scope(self, key: str, column: str) -> list[str]:
@@ -168,13 +173,9 @@ class ReportView:
 
     # ---- notebook sections (each returns a Fragment) -------------------------------------------
     def assets(self, plotlyjs: bool = True) -> Fragment:
-        """CSS, plotly.js (embedded once, never from a CDN) and the table script: the first cell."""
-        js = ""
-        if plotlyjs:
-            from plotly.offline import get_plotlyjs
-
-            js = get_plotlyjs()
-        return sections.render("assets.html.j2", css=sections.css(), plotlyjs=js)
+        """CSS, plotly.js (the vendored partial bundle, embedded once, never from a CDN) and the table
+        script: the first cell."""
+        return sections.render("assets.html.j2", css=sections.css(), plotlyjs=assets.plotlyjs() if plotlyjs else "")
 
     def headline(self) -> Fragment:
         toc = [t for t in TOC if t[0] != "ia-headline"]
@@ -206,11 +207,16 @@ class ReportView:
                                intro=self.tr("roles.intro"), table=table, empty=self.tr("roles.none"),
                                table_html=sections.table(table, self.tr, filters=len(table.rows) > 10))
 
-    def groups(self) -> Fragment:
-        table = tables.groups_table(self.findings.groups, self.tr, reasons=self.group_reasons())
+    def groups(self, packed: bool | None = None) -> Fragment:
+        """Every group, with a filter per column, sorting, the rows shown as CSV, and a link from each
+        non-compliant group to its fix."""
+        fixes = {(m["account_id"], m["region"], m["asg_name"]): fix["n"]
+                 for fix in self.remediation_fixes() for m in fix["members"]}
+        table = tables.groups_table(self.findings.groups, self.tr, reasons=self.group_reasons(), fixes=fixes)
         return sections.render("section_table.html.j2", heading=self.tr("section.groups"), anchor="ia-groups",
                                intro=None, table=table, empty=None,
-                               table_html=sections.table(table, self.tr, filters=True))
+                               table_html=sections.table(table, self.tr, filters=True, csv="groups.csv",
+                                                         packed=packed))
 
     def exceptions(self) -> Fragment:
         """Accepted risks: the groups an exception covers (or covered: expired), and the entries of the
@@ -245,8 +251,74 @@ class ReportView:
             items.append(item)
         return items
 
-    def remediation(self) -> Fragment:
-        return sections.render("remediation.html.j2", tr=self.tr, items=self.remediation_items(),
+    def _plan(self):
+        from imds_audit.remediate import plan_store, render
+
+        f = self.findings
+        return render.prepare(plan_store.from_tables(f.plan_actions, f.plan_fixes, f.groups, f.sources))
+
+    def remediation_fixes(self) -> list[dict]:
+        """The fixes of the run's one plan, each shown once per set of template versions (or launch
+        templates) it creates: groups sharing them share the fix. Each: ``n`` (its number, the anchor
+        ``fix-n``), ``changes`` (what it creates), ``members`` (the groups, each with its row's anchor),
+        and ``parts``: the first group's whole fix, then each other group's own steps (the shared ones
+        are not repeated); ``terraform`` covers every group of the fix."""
+        if self._fixes is not None:
+            return self._fixes
+        from imds_audit.remediate import render
+
+        f = self.findings
+        plan = self._plan()
+        bad = f.groups[f.groups["status"].eq("non_compliant")].sort_values(["account_id", "region", "asg_name"])
+        clusters: dict[tuple, dict] = {}
+        for row in bad.to_dict("records"):
+            key = (row["account_id"], row["region"], row["asg_name"])
+            fix = plan.fix_for(*key)
+            created = tuple(id(a) for a in fix.actions if a.kind in CREATES) if fix is not None else ()
+            cluster = clusters.setdefault(created or ("group", *key), {"fixes": [], "members": []})
+            cluster["fixes"].append(fix)
+            cluster["members"].append({"account_id": key[0], "region": key[1], "asg_name": key[2],
+                                       "risk_tier": row.get("risk_tier"), "anchor": tables.group_anchor(*key)})
+        out = []
+        for n, cluster in enumerate(clusters.values(), start=1):
+            item = {"n": n, "members": cluster["members"], "parts": [], "terraform": "", "error": None,
+                    "changes": _changes(cluster["fixes"], self.tr)}
+            try:
+                item["parts"], item["terraform"] = self._fix_parts(cluster["fixes"], render)
+            except Exception as exc:  # noqa: BLE001 -- one bad fix must not cost the whole report
+                item["error"] = f"{exc.__class__.__name__}: {exc}"
+            out.append(item)
+        self._fixes = out
+        return out
+
+    def _fix_parts(self, fixes: list, render) -> tuple[list[dict], str]:
+        parts, shown = [], set()
+        for i, fix in enumerate(fixes):
+            if fix is None:
+                continue
+            own = fix if i == 0 else dataclasses.replace(fix, actions=[a for a in fix.actions if id(a) not in shown])
+            shown.update(id(a) for a in fix.actions)
+            if i and not (own.actions or own.readiness or own.unfixable or own.hop_changes):
+                continue  # everything this group needs is in the steps above
+            parts.append({"asg_name": fix.group["asg_name"], "after_shared": i > 0,
+                          "callers": fix.group.get("imdsv1_callers") or "",
+                          "console": render.group_console(own, self.lang), "cli": render.group_cli(own, self.lang),
+                          "warning": render.warning_text(own, self.lang)})
+        present = [fix for fix in fixes if fix is not None]
+        return parts, render.terraform(present, self.lang) if present else ""
+
+    def remediation(self, packed: bool | None = None) -> Fragment:
+        """The fixes, once each (see :meth:`remediation_fixes`); ``packed`` (default: over
+        PACK_FIXES_OVER fixes) ships their steps gzipped, unpacked when a fix is opened."""
+        fixes = self.remediation_fixes()
+        if packed is None:
+            packed = len(fixes) > sections.PACK_FIXES_OVER
+        bodies = None
+        if packed:
+            bodies = sections.pack(json_dumps([str(sections.render(
+                "fix_body.html.j2", tr=self.tr, fix=fix, console_markdown=sections.console_markdown))
+                for fix in fixes]))
+        return sections.render("remediation.html.j2", tr=self.tr, fixes=fixes, pack=bodies,
                                console_markdown=sections.console_markdown)
 
     def methodology(self) -> Fragment:
@@ -287,20 +359,103 @@ class ReportView:
         return sections.render("metadata.html.j2", tr=self.tr, rows=self.metadata_rows())
 
     # ---- the executive summary's data ------------------------------------------------------------
+    def executive_roles(self, n: int = PDF_ROLES) -> list[dict]:
+        """The riskiest exposed roles the PDF shows, in risk order (its table and its chart show these
+        same roles), each with one plain sentence of what an attacker holding its credentials could do."""
+        top = summary.top_roles(self.findings, n, self.lang)
+        out = []
+        for r in top.to_dict("records"):
+            tier = r.get("privilege_tier")
+            key = f"pdf.attacker.{tier}"
+            r["attacker"] = self.tr(key) if self.tr.has(key) else self.tr("pdf.attacker.unknown")
+            out.append(r)
+        return out
+
+    def not_assessed_summary(self, names: int = 5) -> dict | None:
+        """What was not assessed, in a few lines for the PDF's first page: the API calls that did not
+        succeed (how many, which APIs, where) and the groups whose verdict is unknown (the first few by
+        name). None when everything was assessed."""
+        tr, f = self.tr, self.findings
+        na = f.not_assessed if f.not_assessed is not None else None
+        unknown = f.groups[f.groups["status"].eq("unknown")].sort_values(["account_id", "region", "asg_name"])
+        if (na is None or na.empty) and unknown.empty:
+            return None
+        out = {"calls": None, "groups": None, "n_calls": 0 if na is None else len(na), "n_groups": len(unknown)}
+        if na is not None and not na.empty:
+            apis = na["api"].astype(str).value_counts(sort=False)
+            apis = apis.sort_values(ascending=False, kind="stable")
+            scopes = sorted({f"{a} / {r}" for a, r in zip(na["account_id"].astype(str), na["region"].astype(str),
+                                                           strict=True)})
+            out["calls"] = tr("pdf.na_calls", n=len(na),
+                              apis=tr.join(f"{api}\u00a0({count})" for api, count in apis.items()),
+                              scopes=_some(tr, scopes, 4))
+        if not unknown.empty:
+            labels = [f"{g['asg_name']} ({g['account_id']} / {g['region']})" for g in unknown.to_dict("records")]
+            out["groups"] = tr("pdf.na_groups", n=len(unknown), names=_some(tr, labels, names))
+        return out
+
+    def identity_rows(self) -> list[tuple[str, str]]:
+        """The technical identity of the evidence (the PDF's last page): who collected what when, the
+        snapshot's hash and signature, the tool, the snapshot compared with."""
+        s, tr = self.snapshot, self.tr
+        signed = self._signature()
+        rows = [("scope.accounts", tr.join(self.accounts) or "—"), ("scope.regions", tr.join(self.regions) or "—"),
+                ("meta.collected_at", tr.datetime(s.get("collected_at")) if s.get("collected_at") else "—"),
+                ("meta.collected_by", s.get("collected_by") or "—"),
+                ("meta.snapshot_hash", s.get("sha256") or "—"), ("meta.signature", signed),
+                ("meta.tool_version", s.get("tool_version") or "—")]
+        if self.previous_snapshot:
+            p = self.previous_snapshot
+            rows.append(("meta.previous", f"{p.get('sha256') or '—'} ({tr.datetime(p.get('collected_at'))})"))
+        return rows
+
     def executive(self) -> dict:
-        top = summary.top_roles(self.findings, 5, self.lang)
         s, previous = self.snapshot, self.previous_snapshot
+        steps = self.next_steps_data()
         return {
             "tr": self.tr, "lang": self.lang, "h": self.h, "sentence": self.sentence(),
             "client": self.client, "engagement": self.engagement,
             "collected_at": self.tr.datetime(s.get("collected_at")), "collected_by": s.get("collected_by") or "—",
+            "collected_on": self.tr.date(s.get("collected_at")) if s.get("collected_at") else "—",
             "digest": s.get("sha256") or "—", "tool_version": s.get("tool_version") or "—",
             "accounts": self.accounts, "regions": self.regions,
-            "top_roles": top.to_dict("records"), "steps": self.next_steps_data(),
+            "top_roles": self.executive_roles(), "exposures": self.executive_roles(PDF_EXPOSURES),
+            "steps": steps, "top_steps": steps[:3],
+            "not_assessed": self.not_assessed_summary(), "identity": self.identity_rows(),
             "trend": self.trend_data, "trend_sentence": self.trend_sentence(),
             "previous_at": self.tr.datetime(previous.get("collected_at")) if previous else None,
             "risk_model": self.risk_model(),
         }
+
+
+def _some(tr, items: list[str], n: int) -> str:
+    """The first ``n`` items, and how many more."""
+    shown = tr.join(items[:n])
+    return shown + (tr("pdf.na_more", n=len(items) - n) if len(items) > n else "")
+
+
+CREATES = ("create_version", "create_template")
+
+
+def _changes(fixes: list, tr) -> list[str]:
+    """What a fix creates, in words: each launch template version it makes a new version from, and
+    each launch configuration it turns into a launch template."""
+    out = []
+    for fix in fixes[:1]:
+        for a in (fix.actions if fix is not None else []):
+            f = a.facts
+            if a.kind == "create_version":
+                out.append(tr("remediation.changes_version", lt_name=f["lt_name"], lt_id=f["lt_id"],
+                              version=f["source_version"]))
+            elif a.kind == "create_template":
+                out.append(tr("remediation.changes_lc", lc_name=f["lc_name"]))
+    return out
+
+
+def json_dumps(value) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def risk_model(tr) -> dict:

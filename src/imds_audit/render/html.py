@@ -29,8 +29,11 @@ def render_html(ipynb: str | os.PathLike, out_html: str | os.PathLike, lang: str
                 title: str = "imds-audit") -> Path:
     import nbformat
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
-    exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATE_DIR)], template_name="imds_audit")
+    # no code is shown: no syntax-highlighting styles either
+    config = Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}})
+    exporter = HTMLExporter(config=config, extra_template_basedirs=[str(TEMPLATE_DIR)], template_name="imds_audit")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
