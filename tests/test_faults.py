@@ -54,6 +54,9 @@ def estate_session():
         yield session
 
 
+US_EAST_GROUPS = sum(1 for g in estate.GROUPS if g.account == "core" and g.region == "us-east-1")
+
+
 def _outcome(result, region, api):
     return {(c["region"], c["api"]): c["outcome"] for c in result.api_calls}.get((region, api))
 
@@ -64,7 +67,7 @@ def test_throttling_that_recovers_is_ok(estate_session):
     result = _run(estate_session)
     assert state["sent"] >= 3
     assert _outcome(result, "us-east-1", "DescribeAutoScalingGroups") == "ok"
-    assert len(result["auto_scaling_groups"]) == 19
+    assert len(result["auto_scaling_groups"]) == US_EAST_GROUPS
 
 
 def test_throttling_that_never_recovers_is_recorded_and_other_regions_kept(estate_session):
@@ -74,7 +77,7 @@ def test_throttling_that_never_recovers_is_recorded_and_other_regions_kept(estat
     result = _run(estate_session, regions=("us-east-1", "eu-west-1"))
     assert _outcome(result, "eu-west-1", "DescribeAutoScalingGroups") == "throttled"
     assert set(result["auto_scaling_groups"]["region"]) == {"us-east-1"}
-    assert len(result["auto_scaling_groups"]) == 19
+    assert len(result["auto_scaling_groups"]) == US_EAST_GROUPS
 
 
 def test_version_deleted_between_listing_and_describing_is_recorded_missing_not_unread(estate_session):
@@ -93,8 +96,10 @@ def test_version_deleted_between_listing_and_describing_is_recorded_missing_not_
     estate_session.events.register_first("before-parameter-build.ec2.DescribeLaunchTemplateVersions", vanished)
     result = _run(estate_session)
     missing = result["missing_launch_templates"]
+    # version 1 vanished; version 9 (api-pinned-v9) never existed
     assert missing[["launch_template_id", "launch_template_name", "version", "error_code"]].values.tolist() == [
-        [api_lt, "api-lt", "1", "InvalidLaunchTemplateId.VersionNotFound"]]
+        [api_lt, "api-lt", "1", "InvalidLaunchTemplateId.VersionNotFound"],
+        [api_lt, "api-lt", "9", "InvalidLaunchTemplateId.VersionNotFound"]]
     # the other version of the same template was still read
     versions = result["launch_template_versions"]
     assert set(versions[versions["launch_template_id"] == api_lt]["version_number"]) == {3}

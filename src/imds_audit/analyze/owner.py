@@ -84,7 +84,8 @@ def owners(groups: pd.DataFrame, sources: pd.DataFrame, eks_nodegroups: pd.DataF
     """Per group (same index): OWNER_COLUMNS. ``sources`` must carry template_owners' columns."""
     parsed = {t: _from_group_tags(_tags(t)) for t in groups["tags"].dropna().unique()}
     none = _from_group_tags({})
-    rows = pd.DataFrame([parsed.get(t, none) for t in groups["tags"]], index=groups.index)
+    rows = pd.DataFrame([parsed.get(t, none) for t in groups["tags"]], index=groups.index,
+                        columns=list(none))
     # A source that needs the fix and whose template a stack created: the stack owns that change too.
     fixed = sources[sources["status"].eq("non_compliant").fillna(False) & sources["template_stack"].notna()]
     stack = groups[GROUP].merge(fixed.drop_duplicates(GROUP)[GROUP + ["template_stack", "template_logical_id"]],
