@@ -117,5 +117,6 @@ def remediation_for_group(groups, sources, name: str, lang: str = "en", lcs=None
     row = groups[groups["asg_name"].eq(name)].iloc[0]
     fix = p.fix_for(row["account_id"], row["region"], name)
     if fix is None:
-        return {"console": "", "cli": "", "terraform": "", "warning": warning_text(row.to_dict(), lang)}
+        return {"console": "", "cli": "", "terraform": "", "cloudformation": "",
+                "warning": warning_text(row.to_dict(), lang)}
     return group_parts(fix, lang)

@@ -134,13 +134,14 @@ def test_group_api_returns_plain_text_in_both_languages():
     g, s, lcs = example_findings()
     for lang in ("en", "ja"):
         r = remediation_for_group(g, s, "web-asg", lang, lcs)
-        assert set(r) == {"console", "cli", "terraform", "warning"}
+        assert set(r) == {"console", "cli", "terraform", "cloudformation", "warning"}
+        assert r["cloudformation"] == ""      # no stack owns web-asg
         assert "412" in r["warning"] and "i-0aaa1111bbbb2222c" in r["warning"]
         assert "create-launch-template-version" in r["cli"] and "modify-launch-template" in r["cli"]
         subprocess.run(["bash", "-n", "-c", r["cli"]], check=True)
         hcl2.loads(r["terraform"])
     good = remediation_for_group(g, s, "good-asg", "en", lcs)
-    assert good == {"console": "", "cli": "", "terraform": "", "warning": ""}
+    assert good == {"console": "", "cli": "", "terraform": "", "cloudformation": "", "warning": ""}
 
 
 def test_html_fragment_is_escaped():
@@ -152,7 +153,8 @@ def test_html_fragment_is_escaped():
     parts = remediation_for_group(g, s, g.loc[0, "asg_name"], "ja")
     member = {"asg_name": g.loc[0, "asg_name"], "account_id": "1", "region": "r", "risk_tier": None, "anchor": "g-1"}
     part = {"asg_name": member["asg_name"], "after_shared": False, "callers": "i-1", **parts}
-    fix = {"n": 1, "members": [member], "parts": [part], "terraform": parts["terraform"], "error": None,
+    fix = {"n": 1, "members": [member], "parts": [part], "terraform": parts["terraform"], "cloudformation": parts["cloudformation"],
+           "error": None,
            "changes": ["<script>alert(1)</script> t<b>"]}
     html = str(sections.render("remediation.html.j2", tr=Catalogue("ja"), fixes=[fix], pack=None,
                                console_markdown=sections.console_markdown))

@@ -51,3 +51,21 @@ def test_disabled_or_unknown_settings_are_not_invented():
     assert options.get("InstanceMetadataTags") == "disabled" and "HttpProtocolIpv6" not in options
     assert "http_protocol_ipv6" not in parts["terraform"]
     assert "Allow tags in metadata" not in parts["console"] and "IPv6" not in parts["console"]
+
+
+def test_settings_survive_from_the_snapshot_to_the_command():
+    """From snapshot rows to the command: the source's own InstanceMetadataTags is not shadowed by the
+    account default's column of the same name (which schema 3 also collects)."""
+    from factory import template_group
+
+    from imds_audit import pipeline
+    from imds_audit.remediate.render import group_cli, prepare
+    from imds_audit.remediate import plan_store
+
+    s = template_group(tokens="optional", endpoint="enabled", defaults={"instance_metadata_tags": "disabled"})
+    s.tables["launch_template_versions"]["instance_metadata_tags"] = "enabled"
+    s.tables["launch_template_versions"]["http_protocol_ipv6"] = "enabled"
+    f = pipeline.with_plan(pipeline.analysed(s), s["launch_configurations"], s["launch_templates"])
+    plan = prepare(plan_store.from_tables(f.plan_actions, f.plan_fixes, f.groups, f.sources))
+    options = _template_data(group_cli(plan.fixes[0]))["MetadataOptions"]
+    assert options["InstanceMetadataTags"] == "enabled" and options["HttpProtocolIpv6"] == "enabled"

@@ -5,14 +5,17 @@ and nothing else changed.
 Everything runs against a real moto server on 127.0.0.1 (the ``moto_server`` fixture), audited by the
 real ``imds-audit collect`` CLI, remediated by the generated bash script with the AWS CLI from PyPI.
 
-Stand-in, said plainly: moto 5.2.5 answers HTTP 500 / NotImplemented to exactly two calls the script
-makes, ``aws autoscaling start-instance-refresh`` and ``aws ec2 modify-instance-metadata-defaults``.
-For those two subcommands only, an ``aws`` wrapper placed first on PATH records the call and answers
+Stand-in, said plainly: moto 5.2.5 answers HTTP 500 / NotImplemented to four calls the script
+makes, ``aws autoscaling start-instance-refresh``, ``aws ec2 modify-instance-metadata-defaults``,
+``aws eks update-nodegroup-version`` and ``aws elasticbeanstalk update-environment``.
+For those four subcommands only, an ``aws`` wrapper placed first on PATH records the call and answers
 success itself; every other ``aws`` call (sts get-caller-identity, create-launch-template-version,
 modify-launch-template, update-auto-scaling-group, describe-*, create-launch-template, ...) is exec'd
 to the real AWS CLI and goes to the moto server. Because the stand-in changes nothing on the server,
-the second audit cannot see refreshed instances nor a new account default: the test checks those two
-effects through what the stand-in recorded.
+the second audit cannot see refreshed instances, a new account default, a node group moved to a new
+version nor a Beanstalk environment rebuilt: the test checks those effects through what the stand-in
+recorded, and that groups fixed through their owner (EKS, Beanstalk, CloudFormation) were not changed
+directly.
 
 The script is run WITHOUT ``--skip-account-defaults``, deliberately: the round trip runs the script as a
 person would (the preventive account default is part of it), and the test asserts that the script asked
@@ -44,7 +47,9 @@ pytestmark = pytest.mark.slow
 
 VENV_BIN = Path(sys.executable).parent
 REGIONS = ",".join(estate.REGIONS)     # the core account: us-east-1, eu-west-1, ap-northeast-1
-STANDIN = frozenset({("autoscaling", "start-instance-refresh"), ("ec2", "modify-instance-metadata-defaults")})
+STANDIN = frozenset({("autoscaling", "start-instance-refresh"), ("ec2", "modify-instance-metadata-defaults"),
+                     ("eks", "update-nodegroup-version"), ("elasticbeanstalk", "update-environment")})
+OWNERS = ("eks", "elasticbeanstalk", "cloudformation")   # groups fixed through their owner, never directly
 
 
 # ---- extra cases ----------------------------------------------------------------------------------------
@@ -146,8 +151,12 @@ def write_standin(bindir: Path, log: Path) -> None:
 case "${{1-}} ${{2-}}" in
   {cases})
     {json.dumps(sys.executable)} -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@" >> {json.dumps(str(log))}
-    if [[ $2 == start-instance-refresh ]]; then echo '{{"InstanceRefreshId": "standin-refresh"}}'
-    else echo '{{"Return": true}}'; fi
+    case "$2" in
+      start-instance-refresh) echo '{{"InstanceRefreshId": "standin-refresh"}}' ;;
+      update-nodegroup-version) echo 'standin-update' ;;
+      update-environment) echo 'e-standin' ;;
+      *) echo '{{"Return": true}}' ;;
+    esac
     exit 0 ;;
 esac
 exec {json.dumps(str(VENV_BIN / "aws"))} "$@"
@@ -179,9 +188,13 @@ def test_roundtrip_remediate_apply_makes_noncompliant_groups_compliant(moto_serv
     assert set(status0) == set(truth)
     for key, st in status0.items():      # server mode: the account default is unreadable, never guessed
         assert st == truth[key] or st == "unknown", (key, st, truth[key])
-    non_compliant = {k for k, v in status0.items() if v == "non_compliant"}
+    owner = {(r.region, r.asg_name): r.managed_by for r in groups.itertuples()}
+    owned = {k for k, v in owner.items() if v in OWNERS}
+    # a group pinned to a version that does not exist is served too: pointed at a new IMDSv2-only one
+    cannot_launch = {(r.region, r.asg_name) for r in groups.itertuples() if r.launch_failure_code == "version_missing"}
+    non_compliant = {k for k, v in status0.items() if v == "non_compliant"} - owned
     compliant = {k for k, v in status0.items() if v == "compliant"}
-    unknown = {k for k, v in status0.items() if v == "unknown"}
+    unknown = {k for k, v in status0.items() if v == "unknown"} - cannot_launch
     # the estate's hard cases are all in play
     assert {("us-east-1", n) for n in ("web-canary", "mixed-override-gpu", "legacy-lc-optional",
                                        "legacy-billing", *EXTRA)} | {("ap-northeast-1", "ap-admin")} <= non_compliant
@@ -189,6 +202,10 @@ def test_roundtrip_remediate_apply_makes_noncompliant_groups_compliant(moto_serv
     counts = {(r.region, r.asg_name): int(r.instances) for r in groups.itertuples()}
     with_instances = {k for k in non_compliant if counts[k] > 0}
     assert non_compliant - with_instances == {("us-east-1", n) for n, cap in EXTRA.items() if cap == 0}
+    assert {owner[("us-east-1", n)] for n in ("eks-orders-ng-6ec9b1a2", "eks-default-ng-3f0a7c52",
+                                              "awseb-e-abcd1234-stack-AWSEBAutoScalingGroup-1QX8",
+                                              "orders-stack-OrdersGroup-7Q2KX1")} == set(OWNERS)
+    assert cannot_launch == {("us-east-1", "api-pinned-v9")}
 
     # 2. the bundle
     written = report(before.path, tmp_path / "report", "en")
@@ -222,18 +239,21 @@ def test_roundtrip_remediate_apply_makes_noncompliant_groups_compliant(moto_serv
     groups2, sources2 = judge(collect(tmp_path / "snap-after"))
     status2, source2 = statuses(groups2), launch_sources(sources2)
     assert set(status2) == set(status0)
-    still = {k: status2[k] for k in non_compliant if status2[k] != "compliant"}
+    still = {k: status2[k] for k in non_compliant | cannot_launch if status2[k] != "compliant"}
     assert not still, f"not fixed by remediate.sh --apply: {still}"
+    for key in owned:                    # fixed through the owner: the group itself untouched
+        assert status2[key] == status0[key] and source2[key] == source0[key], key
     for key in compliant:                # left alone: same verdict, same template version or LC
         assert status2[key] == "compliant", key
         assert source2[key] == source0[key], key
     for key in unknown:                  # not fixed blindly
         assert status2[key] == "unknown", key
         assert source2[key] == source0[key], key
-    fixed = sources2.set_index(["region", "asg_name"]).loc[sorted(non_compliant)]
+    fixed = sources2.set_index(["region", "asg_name"]).loc[sorted(non_compliant | cannot_launch)]
     assert fixed["http_tokens"].eq("required").all() and fixed["http_endpoint"].eq("enabled").all()
-    for key in non_compliant:            # really moved to something new
+    for key in non_compliant | cannot_launch:  # really moved to something new
         assert source2[key] != source0[key], key
+    check_kept_settings_and_owners(recorded(log))
     # the mixed instances policy was rewritten, not replaced: the plain override remains. (Its
     # InstancesDistribution is not checked: the script sends only LaunchTemplate, which AWS documents as
     # leaving unspecified properties unchanged, but moto replaces the whole policy and drops it.)
@@ -245,7 +265,7 @@ def test_roundtrip_remediate_apply_makes_noncompliant_groups_compliant(moto_serv
     # once per audited region
     refreshed = sorted((arg(c, "--region"), arg(c, "--auto-scaling-group-name"))
                        for c in calls if c[1] == "start-instance-refresh")
-    assert refreshed == sorted(with_instances)
+    assert refreshed == sorted(with_instances)      # never a group an owner manages
     defaults = sorted(arg(c, "--region") for c in calls if c[1] == "modify-instance-metadata-defaults")
     assert defaults == sorted(estate.REGIONS)
     for c in calls:
@@ -257,15 +277,49 @@ def test_roundtrip_remediate_apply_makes_noncompliant_groups_compliant(moto_serv
     check_japanese_bundle(before.path, groups, tmp_path / "report-ja")
 
 
+def check_kept_settings_and_owners(calls: list[list[str]]) -> None:
+    """The settings the fix does not mean to change are still set (issue 13.4), and each owner was asked
+    the owner's way (issue 13.5): EKS to move the node group to a new, IMDSv2-only version of the node
+    group's own template; Beanstalk to set DisableIMDSv1; CloudFormation not at all."""
+    ec2 = boto3.client("ec2", "us-east-1")
+
+    def version(name, number):
+        got = ec2.describe_launch_template_versions(LaunchTemplateName=name, Versions=[str(number)])
+        return got["LaunchTemplateVersions"][0]["LaunchTemplateData"].get("MetadataOptions", {})
+
+    edge = ec2.describe_launch_templates(LaunchTemplateNames=["edge-tags-lt"])["LaunchTemplates"][0]
+    kept = version("edge-tags-lt", edge["DefaultVersionNumber"])
+    assert edge["DefaultVersionNumber"] > 1 and kept["HttpTokens"] == "required"
+    assert kept["InstanceMetadataTags"] == "enabled" and kept["HttpProtocolIpv6"] == "enabled"
+
+    (eks_call,) = [c for c in calls if c[1] == "update-nodegroup-version"]
+    assert (arg(eks_call, "--cluster-name"), arg(eks_call, "--nodegroup-name")) == ("prod", "orders-ng")
+    spec = json.loads(arg(eks_call, "--launch-template"))
+    node_lt = ec2.describe_launch_templates(LaunchTemplateNames=["eks-orders-ng-lt"])["LaunchTemplates"][0]
+    assert spec["id"] == node_lt["LaunchTemplateId"] and int(spec["version"]) == node_lt["LatestVersionNumber"] > 1
+    made = version("eks-orders-ng-lt", spec["version"])
+    assert made["HttpTokens"] == "required" and made["HttpPutResponseHopLimit"] == 2   # pods keep their hop
+    (eb_call,) = [c for c in calls if c[1] == "update-environment"]
+    assert arg(eb_call, "--environment-name") == "shop-prod"
+    assert arg(eb_call, "--option-settings") == ("Namespace=aws:autoscaling:launchconfiguration,"
+                                                 "OptionName=DisableIMDSv1,Value=true")
+    # EKS's own copy behind the node group and the stack's template got no new version
+    for name in (estate.EKS_COPY, "orders-lt"):
+        assert ec2.describe_launch_templates(LaunchTemplateNames=[name])["LaunchTemplates"][0][
+            "LatestVersionNumber"] == 1, name
+
+
 def check_japanese_bundle(snapshot_path: Path, groups, out_dir: Path) -> None:
     """Smoke check of the Japanese bundle: the real group names and the console's Japanese labels."""
     written = report(snapshot_path, out_dir, "ja")
     text = Path(written["console.ja.md"]).read_text(encoding="utf-8")
-    names = set(groups.loc[groups["status"] == "non_compliant", "asg_name"])
+    names = set(groups.loc[groups["status"].eq("non_compliant") | groups["launch_failure_code"].eq("version_missing"),
+                           "asg_name"])
     assert {"web-canary", "rt-pinned-v1", "legacy-lc-optional", "ap-admin"} <= names
     for name in names:
         assert f"`{name}`" in text, name
-    for name in set(groups["asg_name"]) - names:     # compliant and unknown groups get no fix
+    for name in set(groups["asg_name"]) - names:     # compliant and unknown groups get no fix (but those
+        #                                              that cannot launch: they are in names)
         assert f"`{name}`" not in text, name
     for label in ("「V2 のみ (トークンは必須)」", "「メタデータへのアクセス」", "「有効」", "「高度な詳細」",
                   "「インスタンスの更新」", "「起動テンプレートにコピー」", "「デフォルトバージョンを設定」"):

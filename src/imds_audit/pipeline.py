@@ -135,16 +135,16 @@ def build(snapshot_path, previous=None, history_paths=(), client: str = "", enga
     points = [(s.collected_at or "", of(s)) for s in series.values()] + [(current_snap.collected_at or "~", current)]
     compare(current, prev, points if prev is not None or earlier else [])
 
-    with_plan(current, current_snap["launch_configurations"])
+    with_plan(current, current_snap["launch_configurations"], current_snap["launch_templates"])
     current.meta = meta(current_snap, prev_snap, prev, len(points) if current.trend is not None else 0,
                         client=client, engagement=engagement, lang=lang)
     current.meta["exceptions"] = excepted
     return current
 
 
-def with_plan(f: fnd.Findings, launch_configurations=None) -> fnd.Findings:
+def with_plan(f: fnd.Findings, launch_configurations=None, launch_templates=None) -> fnd.Findings:
     """The one remediation plan of the run, stored with the findings."""
-    plan = build_plan(f.groups, f.sources, launch_configurations)
+    plan = build_plan(f.groups, f.sources, launch_configurations, launch_templates)
     f.plan_actions, f.plan_fixes = plan_store.to_tables(plan)
     return f
 

@@ -140,8 +140,10 @@ def effective_settings(frame: pd.DataFrame, defaults: pd.DataFrame, images: pd.D
     ``unknown`` when a layer that had to be consulted could not be read.
     """
     f = frame.merge(
+        # (every column the source rows also have is renamed: the source's own value must not be
+        # shadowed by the account default's, e.g. instance_metadata_tags)
         defaults.rename(columns={"http_tokens": "d_tokens", "http_endpoint": "d_endpoint",
-                                 "hop_limit": "d_hop"}),
+                                 "hop_limit": "d_hop", "instance_metadata_tags": "d_instance_metadata_tags"}),
         on=REGION, how="left")
     defaults_read = api_read(calls, API_DEFAULTS, f)
     img = images[REGION + ["image_id", "imds_support"]].drop_duplicates(REGION + ["image_id"])

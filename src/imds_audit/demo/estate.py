@@ -86,6 +86,7 @@ class Group:
 EKS_COPY = "eks-6ec9b1a2-5f3e-4c1d-9a7b-0d2e4f6a8b1c"
 EKS_GENERATED = "eks-3f0a7c52-8d14-4b6e-a9c1-2e5d7f9b3a60"
 BEANSTALK_LC = "awseb-e-abcd1234-stack-AWSEBAutoScalingLaunchConfiguration-7TR2"
+EKS_OPTIONS = {"HttpTokens": "optional", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 2}
 
 # name → (region, versions: list of MetadataOptions dicts (None = no MetadataOptions), default version,
 #         role of the instance profile, image name hint)
@@ -117,13 +118,14 @@ TEMPLATES = {
     "edge-tags-lt": ("us-east-1", [{"HttpTokens": "optional", "HttpEndpoint": "enabled",
                                     "InstanceMetadataTags": "enabled", "HttpProtocolIpv6": "enabled"}], 1,
                      "web-frontend"),
-    "ecs-lt": ("us-east-1", [{"HttpTokens": "optional", "HttpPutResponseHopLimit": 2}], 1, "batch-worker"),
+    "ecs-lt": ("us-east-1", [{"HttpTokens": "optional", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 2}],
+               1, "batch-worker"),
     "orders-lt": ("us-east-1", [{"HttpTokens": "optional", "HttpEndpoint": "enabled"}], 1, "web-frontend"),
     # EKS managed node groups: the template the orders node group was given, EKS's copy of it behind the
     # node group's Auto Scaling group, and the template EKS generated for a node group given none.
-    "eks-orders-ng-lt": ("us-east-1", [{"HttpTokens": "optional", "HttpPutResponseHopLimit": 2}], 1, "eks-node"),
-    EKS_COPY: ("us-east-1", [{"HttpTokens": "optional", "HttpPutResponseHopLimit": 2}], 1, "eks-node"),
-    EKS_GENERATED: ("us-east-1", [{"HttpTokens": "optional", "HttpPutResponseHopLimit": 2}], 1, "eks-node"),
+    "eks-orders-ng-lt": ("us-east-1", [EKS_OPTIONS], 1, "eks-node"),
+    EKS_COPY: ("us-east-1", [EKS_OPTIONS], 1, "eks-node"),
+    EKS_GENERATED: ("us-east-1", [EKS_OPTIONS], 1, "eks-node"),
 }
 # Tags a template carries (the owner's: CloudFormation and EKS tag what they create).
 TEMPLATE_TAGS = {

@@ -59,14 +59,27 @@ def _yes(value, tr) -> Cell:
 GROUP_HEADERS = ["account_id", "region", "asg_name", "status", "launch_source", "effective_http_tokens",
                  "http_endpoint", "hop_limit", "iam_role", "risk_tier", "instances",
                  "instances_allowing_imdsv1", "imdsv1_calls", "drift", "readiness", "exception", "reason"]
-# columns shown (and filtered on) only when the findings carry them with values: the owner of the
-# account's IMDS defaults, and network reachability
+# columns shown (and filtered on) only when the findings carry them with values: the service that owns
+# the group (analyze.owner: its fix goes through it), and network reachability
 OPTIONAL_GROUP_COLUMNS = ("managed_by", "reachability")
 # the groups table's filters: a select per column, offering the values its rows show
 GROUP_FILTERS = ("account_id", "region", "status", "risk_tier", *OPTIONAL_GROUP_COLUMNS)
 NUMERIC = {"hop_limit", "instances", "instances_allowing_imdsv1", "imdsv1_calls", "risk_score",
            "risk_rank", "exposed_groups", "exposed_instances"}
 TIER_ORDER = [*TIERS[::-1], "unknown", "no_role"]
+
+
+def _owner_cell(g: dict, tr) -> Cell:
+    """The owning service (EKS, Elastic Beanstalk, CloudFormation, ECS), what of it (the title), or none."""
+    owner = g.get("managed_by")
+    if not isinstance(owner, str) or not owner:
+        return Cell(tr("table.none"))
+    if not tr.has(f"owner.{owner}"):  # not one this version knows (findings from elsewhere): as it is
+        return Cell(owner, owner, "owner")
+    name, part = g.get("owner_name"), g.get("owner_resource")
+    detail = tr(f"owner.{owner}", name=name if isinstance(name, str) else "?",
+                part=part if isinstance(part, str) else "?")
+    return Cell(tr.label("owner.label", owner), owner, f"owner owner-{owner}", title=detail)
 
 
 def group_anchor(account_id, region, asg_name) -> str:
@@ -129,7 +142,8 @@ def groups_table(groups: pd.DataFrame, tr, table_id: str = "ia-groups-table",
                  title=g.get("imdsv1_callers") or None),
             _exception_cell(g, tr),
         ]
-        row += [Cell(_text(g.get(c) if isinstance(g.get(c), str) and g.get(c) else None, tr)) for c in optional]
+        row += [_owner_cell(g, tr) if c == "managed_by" else
+                Cell(_text(g.get(c) if isinstance(g.get(c), str) and g.get(c) else None, tr)) for c in optional]
         row.append(Cell(_text(g["reason"], tr), cls="reason"))
         rows.append(row)
         statuses.append(status)

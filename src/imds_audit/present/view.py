@@ -269,7 +269,12 @@ class ReportView:
 
         f = self.findings
         plan = self._plan()
-        bad = f.groups[f.groups["status"].eq("non_compliant")].sort_values(["account_id", "region", "asg_name"])
+        # the groups that allow IMDSv1, and those the plan serves because they cannot launch
+        served = {(x.group["account_id"], x.group["region"], x.group["asg_name"]) for x in plan.fixes}
+        keys = zip(f.groups["account_id"], f.groups["region"], f.groups["asg_name"], strict=True)
+        mask = [status == "non_compliant" or key in served
+                for status, key in zip(f.groups["status"], keys, strict=True)]
+        bad = f.groups.loc[mask].sort_values(["account_id", "region", "asg_name"])
         clusters: dict[tuple, dict] = {}
         for row in bad.to_dict("records"):
             key = (row["account_id"], row["region"], row["asg_name"])
@@ -281,31 +286,33 @@ class ReportView:
                                        "risk_tier": row.get("risk_tier"), "anchor": tables.group_anchor(*key)})
         out = []
         for n, cluster in enumerate(clusters.values(), start=1):
-            item = {"n": n, "members": cluster["members"], "parts": [], "terraform": "", "error": None,
-                    "changes": _changes(cluster["fixes"], self.tr)}
+            item = {"n": n, "members": cluster["members"], "parts": [], "terraform": "", "cloudformation": "",
+                    "error": None, "changes": _changes(cluster["fixes"], self.tr)}
             try:
-                item["parts"], item["terraform"] = self._fix_parts(cluster["fixes"], render)
+                item["parts"], item["terraform"], item["cloudformation"] = self._fix_parts(cluster["fixes"], render)
             except Exception as exc:  # noqa: BLE001 -- one bad fix must not cost the whole report
                 item["error"] = f"{exc.__class__.__name__}: {exc}"
             out.append(item)
         self._fixes = out
         return out
 
-    def _fix_parts(self, fixes: list, render) -> tuple[list[dict], str]:
+    def _fix_parts(self, fixes: list, render) -> tuple[list[dict], str, str]:
         parts, shown = [], set()
         for i, fix in enumerate(fixes):
             if fix is None:
                 continue
             own = fix if i == 0 else dataclasses.replace(fix, actions=[a for a in fix.actions if id(a) not in shown])
             shown.update(id(a) for a in fix.actions)
-            if i and not (own.actions or own.readiness or own.unfixable or own.hop_changes):
+            if i and not (own.actions or own.readiness or own.unfixable or own.hop_changes or own.notes):
                 continue  # everything this group needs is in the steps above
             parts.append({"asg_name": fix.group["asg_name"], "after_shared": i > 0,
                           "callers": fix.group.get("imdsv1_callers") or "",
                           "console": render.group_console(own, self.lang), "cli": render.group_cli(own, self.lang),
                           "warning": render.warning_text(own, self.lang)})
         present = [fix for fix in fixes if fix is not None]
-        return parts, render.terraform(present, self.lang) if present else ""
+        if not present:
+            return parts, "", ""
+        return parts, render.terraform(present, self.lang), render.cloudformation(present, self.lang)
 
     def remediation(self, packed: bool | None = None) -> Fragment:
         """The fixes, once each (see :meth:`remediation_fixes`); ``packed`` (default: over
@@ -434,7 +441,7 @@ def _some(tr, items: list[str], n: int) -> str:
     return shown + (tr("pdf.na_more", n=len(items) - n) if len(items) > n else "")
 
 
-CREATES = ("create_version", "create_template")
+CREATES = ("create_version", "create_template", "stack_change", "update_environment")
 
 
 def _changes(fixes: list, tr) -> list[str]:
@@ -449,6 +456,10 @@ def _changes(fixes: list, tr) -> list[str]:
                               version=f["source_version"]))
             elif a.kind == "create_template":
                 out.append(tr("remediation.changes_lc", lc_name=f["lc_name"]))
+            elif a.kind == "stack_change":
+                out.append(tr("remediation.changes_stack", stack=f["stack"]))
+            elif a.kind == "update_environment":
+                out.append(tr("remediation.changes_environment", environment=f["environment"]))
     return out
 
 

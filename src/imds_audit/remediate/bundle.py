@@ -14,13 +14,17 @@ def console_name(lang: str) -> str:
 
 def bundle_files(plan: Plan, lang: str = "en") -> dict[str, tuple[str, bool]]:
     """{relative path: (text, executable)}: remediate.sh and the Terraform with comments in ``lang``,
-    the console steps in every catalogued language, the SCP and the declarative policy."""
+    cloudformation.yaml when a stack owns a group, the console steps in every catalogued language, the
+    SCP and the declarative policy."""
     plan = render.prepare(plan)
     files = {
         "remediate.sh": (render.script(plan, lang), True),
         "terraform/fixes.tf": (render.terraform(plan.fixes, lang), False),
         "terraform/preventive.tf": (render.preventive_terraform(plan.scopes, lang), False),
     }
+    stacks = render.cloudformation(plan.fixes, lang)
+    if stacks:
+        files["cloudformation.yaml"] = (stacks, False)
     for each in languages():
         files[console_name(each)] = (render.console(plan, each), False)
     files["scp-imdsv2.json"] = (policy_json(scp_policy()), False)

@@ -154,9 +154,35 @@ def refresh(a: Action) -> None:
                   "--auto-scaling-group-name", a.facts["asg_name"], "--strategy", "Rolling")
 
 
+def update_nodegroup(a: Action) -> None:
+    """EKS moves the node group to the new version and replaces its nodes (rolling, draining pods)."""
+    f = a.facts
+    spec = Word.of('{"id":"', json_str(f["lt_id"])[1:-1], '","version":"', f["version_var"], '"}')
+    a.argv = _aws(a.region, "eks", "update-nodegroup-version", "--cluster-name", f["cluster"],
+                  "--nodegroup-name", f["nodegroup"], "--launch-template", spec,
+                  "--query", "update.id", "--output", "text")
+
+
+# Beanstalk's option for IMDSv2 only: it moves the environment to a launch template if needed and
+# replaces the instances following the environment's update policy.
+DISABLE_IMDSV1 = "Namespace=aws:autoscaling:launchconfiguration,OptionName=DisableIMDSv1,Value=true"
+
+
+def update_environment(a: Action) -> None:
+    a.argv = _aws(a.region, "elasticbeanstalk", "update-environment", "--environment-name",
+                  a.facts["environment"], "--option-settings", DISABLE_IMDSV1,
+                  "--query", "EnvironmentId", "--output", "text")
+
+
+def stack_change(a: Action) -> None:
+    """Nothing to run: a stack's template is changed by a person (cloudformation.yaml)."""
+    a.argv = []
+
+
 BUILDERS = {"create_version": create_version, "set_default": set_default, "update_group": update_group,
             "update_mixed": update_mixed, "read_lc": read_lc, "create_template": create_template,
-            "switch_group": switch_group, "refresh": refresh}
+            "switch_group": switch_group, "refresh": refresh, "update_nodegroup": update_nodegroup,
+            "update_environment": update_environment, "stack_change": stack_change}
 
 
 def attach_commands(plan: Plan) -> Plan:

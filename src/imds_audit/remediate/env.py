@@ -98,6 +98,8 @@ def _ident(value) -> str:
 def command(action, mode: str = "plain") -> Escaped:
     """The shell text of an action: ``plain`` for a person to paste, ``bundle`` for remediate.sh
     (run/capture/to_file print each command and run it only with --apply)."""
+    if not action.argv:
+        return Escaped("")   # nothing to run (a stack change is made by a person)
     lines = []
     if action.kind == "update_mixed":
         lines.append(_one(action.facts["read_argv"], None, None, action.facts["read_file"], mode))
@@ -124,8 +126,16 @@ def _one(argv, capture, pattern, to_file, mode) -> str:
     return body
 
 
+def _facts(facts: dict, escaper: str) -> dict:
+    """A note's facts for a catalogue sentence: numbers as they are, every other value escaped with the
+    channel's filter (``comment``, ``md``, ``text``...)."""
+    escape = _filters()[escaper]
+    return {k: v if type(v) is int else escape("" if v is None else str(v)) for k, v in facts.items()}
+
+
 def _filters() -> dict:
     return {
+        "facts": _facts,
         "sh": _escaper(quoting.sh),
         "comment": _escaper(quoting.comment),
         "text": _escaper(quoting.visible),

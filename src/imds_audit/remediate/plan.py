@@ -8,6 +8,7 @@ all rendered from this one plan, so every channel says the same thing.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -19,7 +20,10 @@ from imds_audit.remediate.readiness import Readiness, readiness_warning
 # The order actions run in, within one account and region. Templates exist before groups point at
 # them; groups point at fixed versions before their instances are replaced.
 ORDER = ("read_lc", "create_template", "create_version", "set_default", "update_group", "update_mixed",
-         "switch_group", "refresh")
+         "switch_group", "update_nodegroup", "update_environment", "stack_change", "refresh")
+# Groups that cannot launch and that the plan still serves: a pinned version that no longer exists gets
+# a new version to point at; the others get a note saying what to point the group at.
+LAUNCH_FAILURES = ("template_missing", "version_missing", "configuration_missing", "image_missing")
 
 
 @dataclass
@@ -55,6 +59,14 @@ class GroupFix:
     readiness: Readiness | None
     unfixable: list               # source rows of the group that cannot be fixed (unknown verdict)
     hop_changes: list             # HopChange, where the hop limit changes or is kept for another group
+    notes: list = field(default_factory=list)  # Note: what the reader must know (owner, cannot launch)
+
+
+@dataclass
+class Note:
+    """A sentence of the fix, as a catalogue code (``rem.note.<code>``) and the facts it names."""
+    code: str
+    facts: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -222,6 +234,49 @@ class _Builder:
             "asg_name": group["asg_name"], "instances": _instances(group)},
             groups=[group["asg_name"]]))
 
+    # owners ---------------------------------------------------------------------------------------------
+    def update_nodegroup(self, acct, region, group, version_action) -> Action:
+        key = ("update_nodegroup", acct, region, group["owner_name"], group["owner_resource"])
+        action = self._get(key, lambda: Action("update_nodegroup", acct, region, facts={
+            "cluster": group["owner_name"], "nodegroup": group["owner_resource"],
+            "lt_id": version_action.facts["lt_id"], "lt_name": version_action.facts["lt_name"],
+            "version_var": version_action.var}))
+        if group["asg_name"] not in action.groups:
+            action.groups.append(group["asg_name"])
+        return action
+
+    def update_environment(self, acct, region, group) -> Action:
+        key = ("update_environment", acct, region, group["owner_name"])
+        action = self._get(key, lambda: Action("update_environment", acct, region, facts={
+            "environment": group["owner_name"], "environment_id": group.get("owner_id")}))
+        if group["asg_name"] not in action.groups:
+            action.groups.append(group["asg_name"])
+        return action
+
+    def stack_change(self, acct, region, group, src, hop) -> Action:
+        """One change to a stack's template per resource: the launch template the stack made, or the
+        group's own resource (its version, or its launch configuration)."""
+        if src.get("source_kind") == "launch_template" and src.get("template_stack"):
+            kind, stack, resource = "launch_template", src["template_stack"], src.get("template_logical_id")
+            ident = src.get("launch_template_id")
+        elif src.get("source_kind") == "launch_template":
+            kind, stack, resource = "group_version", group.get("owner_name"), group.get("owner_resource")
+            ident = group["asg_name"]
+        else:
+            kind, stack, resource = "launch_configuration", group.get("owner_name"), group.get("owner_resource")
+            ident = src.get("launch_configuration_name")
+        key = ("stack_change", acct, region, stack, kind, ident)
+        action = self._get(key, lambda: Action("stack_change", acct, region, facts={
+            "change": kind, "stack": stack or "?", "logical_id": resource,
+            "lt_id": src.get("launch_template_id"), "lt_name": src.get("launch_template_name"),
+            "lc_name": src.get("launch_configuration_name"), "version": src.get("version_requested"),
+            "hop": hop, "metadata": _metadata(hop, src)}))
+        if hop > action.facts["hop"]:
+            action.facts["hop"], action.facts["metadata"] = hop, _metadata(hop, src)
+        if group["asg_name"] not in action.groups:
+            action.groups.append(group["asg_name"])
+        return action
+
     # $Latest -------------------------------------------------------------------------------------------
     def keep_latest(self) -> None:
         """Creating a version moves ``$Latest``. For each template that gets new versions and that some
@@ -274,55 +329,28 @@ def _sort_key(action: Action, position: int) -> tuple:
     return (action.account_id, action.region, ORDER.index(action.kind), within, position)
 
 
-def build_plan(groups, sources, launch_configurations=None) -> Plan:
-    """The actions that make every non-compliant group IMDSv2-only, and per group which of them it needs."""
+def build_plan(groups, sources, launch_configurations=None, launch_templates=None) -> Plan:
+    """The actions that make every non-compliant group IMDSv2-only, and per group which of them it needs.
+
+    Each group is fixed the way its owner (``managed_by``, see analyze.owner) allows: directly, through
+    its EKS node group, its Elastic Beanstalk environment, or as a change to its CloudFormation stack."""
     group_rows, source_rows = _records(groups), _records(sources)
     builder = _Builder(source_rows, lc_index(_records(launch_configurations)))
+    defaults = {(t["account_id"], t["region"], t["launch_template_id"]): _int(t.get("default_version"))
+                for t in _records(launch_templates)}
     by_group: dict[tuple, list[dict]] = {}
     for src in source_rows:
         by_group.setdefault((src["account_id"], src["region"], src["asg_name"]), []).append(src)
 
     fixes = []
     for g in sorted(group_rows, key=lambda r: (r["account_id"], r["region"], r["asg_name"])):
-        if g.get("status") != "non_compliant":
-            continue           # only groups that allow IMDSv1 get a fix; unknown ones are named, not guessed
-        acct, region, name = g["account_id"], g["region"], g["asg_name"]
-        mine = by_group.get((acct, region, name), [])
-        actions, unfixable, wanted = [], [], []
-        for src in mine:
-            if src.get("status") == "compliant":
-                continue       # a source already IMDSv2-only (or with the endpoint off) is left alone
-            if src.get("status") != "non_compliant":
-                unfixable.append(src)
-                continue
-            hop = hop_limit_for(g, src)
-            if src.get("source_kind") == "launch_configuration":
-                read, create = builder.migrate_lc(acct, region, g, src, hop)
-                wanted.append((src, hop, create))
-                actions += [read, create, builder.switch_group(acct, region, g, src, create)]
-                continue
-            if src.get("version_resolved") is None or not src.get("launch_template_id"):
-                unfixable.append(src)
-                continue
-            version = builder.new_version(acct, region, src, hop, name)
-            wanted.append((src, hop, version))
-            actions.append(version)
-            requested = str(src.get("version_requested") or "$Default")
-            # How the group names its version decides what makes it use the new one.
-            if requested == "$Default":
-                actions.append(builder.set_default(acct, region, src, version, name))
-            elif requested == "$Latest":
-                pass   # $Latest launches the newest version: creating it is enough
-            elif src.get("position") in (None, "single"):
-                actions.append(builder.update_group(acct, region, g, src, version))
-            else:
-                actions.append(builder.update_mixed(acct, region, g, src, version))
-        if actions and (_instances(g) or 0) > 0:
-            # Running instances keep their old settings until replaced; with none, nothing to replace.
-            actions.append(builder.refresh(acct, region, g))
-        fix = GroupFix(group=g, sources=mine, actions=_unique(actions), readiness=readiness_warning(g),
-                       unfixable=unfixable, hop_changes=[])
-        fix.hop_changes = wanted  # resolved below, once every group has had its say on shared versions
+        if not _served(g):
+            continue       # only groups that allow IMDSv1 (or cannot launch) get a fix; unknown ones are named
+        mine = by_group.get((g["account_id"], g["region"], g["asg_name"]), [])
+        part = OWNER_FIXES.get(g.get("managed_by") or "", _direct)(builder, g, mine, defaults)
+        fix = GroupFix(group=g, sources=mine, actions=_unique(part.actions), readiness=readiness_warning(g),
+                       unfixable=part.unfixable, hop_changes=[], notes=part.notes + _launch_notes(g, part))
+        fix.hop_changes = part.wanted  # resolved below, once every group has had its say on shared versions
         fixes.append(fix)
 
     builder.keep_latest()
@@ -350,6 +378,157 @@ def build_plan(groups, sources, launch_configurations=None) -> Plan:
         fix.actions.sort(key=lambda a: rank[id(a)])
     scopes = sorted({(g["account_id"], g["region"]) for g in group_rows})
     return Plan(actions=ordered, fixes=fixes, scopes=scopes)
+
+
+@dataclass
+class _Part:
+    actions: list = field(default_factory=list)
+    unfixable: list = field(default_factory=list)
+    wanted: list = field(default_factory=list)    # (source, hop it wants, the version action serving it)
+    notes: list = field(default_factory=list)
+    handled: set = field(default_factory=set)     # launch failure codes the fix itself answers
+
+
+def _served(group: dict) -> bool:
+    return group.get("status") == "non_compliant" or group.get("launch_failure_code") in LAUNCH_FAILURES
+
+
+def _has_tag(group: dict, key: str) -> bool:
+    try:
+        tags = json.loads(group.get("tags") or "{}")
+    except (TypeError, ValueError):
+        return False
+    return isinstance(tags, dict) and key in tags
+
+
+def _direct(builder: _Builder, g: dict, mine: list[dict], defaults: dict) -> _Part:
+    """A group managed directly (or an ECS capacity provider): new versions, the group pointed at them,
+    then an instance refresh."""
+    acct, region, name = g["account_id"], g["region"], g["asg_name"]
+    part = _Part()
+    for src in mine:
+        if src.get("status") == "compliant":
+            continue       # a source already IMDSv2-only (or with the endpoint off) is left alone
+        hop = hop_limit_for(g, src)
+        if src.get("reason_code") == "version_missing" and src.get("launch_template_id") \
+                and defaults.get((acct, region, src["launch_template_id"])):
+            # EC2: the pinned version does not exist, so the group cannot launch. Point it at a new,
+            # IMDSv2-only version made from the template's default version.
+            default = defaults[(acct, region, src["launch_template_id"])]
+            made = dict(src, version_resolved=default)
+            version = builder.new_version(acct, region, made, hop, name)
+            part.wanted.append((made, hop, version))
+            point = builder.update_group if src.get("position") in (None, "single") else builder.update_mixed
+            part.actions += [version, point(acct, region, g, src, version)]
+            part.notes.append(Note("version_missing", {"lt_name": src.get("launch_template_name") or
+                                                       src["launch_template_id"], "lt_id": src["launch_template_id"],
+                                                       "version": str(src.get("version_requested")),
+                                                       "default": default}))
+            part.handled.add("version_missing")
+            continue
+        if src.get("status") != "non_compliant":
+            part.unfixable.append(src)
+            continue
+        if src.get("source_kind") == "launch_configuration":
+            read, create = builder.migrate_lc(acct, region, g, src, hop)
+            part.wanted.append((src, hop, create))
+            part.actions += [read, create, builder.switch_group(acct, region, g, src, create)]
+            continue
+        if src.get("version_resolved") is None or not src.get("launch_template_id"):
+            part.unfixable.append(src)
+            continue
+        version = builder.new_version(acct, region, src, hop, name)
+        part.wanted.append((src, hop, version))
+        part.actions.append(version)
+        requested = str(src.get("version_requested") or "$Default")
+        # How the group names its version decides what makes it use the new one.
+        if requested == "$Default":
+            part.actions.append(builder.set_default(acct, region, src, version, name))
+        elif requested == "$Latest":
+            pass   # $Latest launches the newest version: creating it is enough
+        elif src.get("position") in (None, "single"):
+            part.actions.append(builder.update_group(acct, region, g, src, version))
+        else:
+            part.actions.append(builder.update_mixed(acct, region, g, src, version))
+    if part.actions and (_instances(g) or 0) > 0:
+        # Running instances keep their old settings until replaced; with none, nothing to replace.
+        part.actions.append(builder.refresh(acct, region, g))
+        if _has_tag(g, "AmazonECSManaged"):
+            # ECS (managed termination protection) protects instances running tasks from scale-in;
+            # an instance refresh waits for that protection to go (an hour, then it fails).
+            part.notes.append(Note("ecs", {}))
+    return part
+
+
+def _eks(builder: _Builder, g: dict, mine: list[dict], defaults: dict) -> _Part:
+    """An EKS managed node group: a new version of the launch template the node group was given, and
+    the node group moved to it (EKS replaces the nodes). Never the Auto Scaling group itself."""
+    acct, region, name = g["account_id"], g["region"], g["asg_name"]
+    cluster, nodegroup = g.get("owner_name"), g.get("owner_resource")
+    facts = {"cluster": cluster or "?", "nodegroup": nodegroup or "?"}
+    part = _Part()
+    bad = [s for s in mine if s.get("status") == "non_compliant"]
+    if not bad:
+        part.notes.append(Note("eks_unknown", facts))
+        return part
+    if not (cluster and nodegroup) or g.get("nodegroup_outcome") != "read":
+        part.notes.append(Note("eks_not_read", facts))
+        return part
+    lt_id, version = g.get("nodegroup_template_id"), str(g.get("nodegroup_template_version") or "")
+    hop = max(hop_limit_for(g, s) for s in bad)
+    if not lt_id:
+        # EKS: a node group created without a launch template cannot be moved to one.
+        part.notes.append(Note("eks_no_template", {**facts, "hop": hop}))
+        return part
+    if not version.isdigit():
+        part.notes.append(Note("eks_version_unknown", {**facts, "lt_id": lt_id, "version": version or "?"}))
+        return part
+    # EKS copies the node group's template into its own: the copy's options are the template's.
+    made = dict(bad[0], launch_template_id=lt_id,
+                launch_template_name=g.get("nodegroup_template_name") or lt_id, version_resolved=int(version))
+    created = builder.new_version(acct, region, made, hop, name)
+    part.wanted.append((made, hop, created))
+    part.actions += [created, builder.update_nodegroup(acct, region, g, created)]
+    part.notes.append(Note("eks", {**facts, "lt_name": made["launch_template_name"], "lt_id": lt_id}))
+    part.handled.update(LAUNCH_FAILURES)
+    return part
+
+
+def _beanstalk(builder: _Builder, g: dict, mine: list[dict], defaults: dict) -> _Part:
+    """An Elastic Beanstalk environment: its DisableIMDSv1 option (Beanstalk rebuilds the group)."""
+    part = _Part()
+    if not g.get("owner_name"):
+        part.notes.append(Note("beanstalk_unnamed", {}))
+        return part
+    part.actions.append(builder.update_environment(g["account_id"], g["region"], g))
+    part.notes.append(Note("beanstalk", {"environment": g["owner_name"]}))
+    part.handled.update(LAUNCH_FAILURES)
+    return part
+
+
+def _cloudformation(builder: _Builder, g: dict, mine: list[dict], defaults: dict) -> _Part:
+    """A group a stack owns (or whose template a stack made): the change to the stack's template, for a
+    person to make; nothing is run directly."""
+    part = _Part()
+    for src in mine:
+        if src.get("status") == "non_compliant":
+            part.actions.append(builder.stack_change(g["account_id"], g["region"], g, src, hop_limit_for(g, src)))
+        elif src.get("status") != "compliant":
+            part.unfixable.append(src)
+    part.notes.append(Note("cloudformation", {"stack": g.get("owner_name") or "?",
+                                              "instances": _instances(g) or 0}))
+    return part
+
+
+OWNER_FIXES = {"eks": _eks, "elasticbeanstalk": _beanstalk, "cloudformation": _cloudformation}
+
+
+def _launch_notes(g: dict, part: _Part) -> list[Note]:
+    """What to do about a group that cannot launch, when the fix itself does not answer it."""
+    code = g.get("launch_failure_code")
+    if code in LAUNCH_FAILURES and code not in part.handled:
+        return [Note(f"launch_{code}", {})]
+    return []
 
 
 def _hop_changes(group: dict, wanted: list) -> list[HopChange]:

@@ -13,12 +13,12 @@ import json
 
 import pandas as pd
 
-from imds_audit.remediate.plan import Action, GroupFix, HopChange, Plan, _records
+from imds_audit.remediate.plan import Action, GroupFix, HopChange, Note, Plan, _records
 from imds_audit.remediate.quoting import Var
 from imds_audit.remediate.readiness import readiness_warning
 
 ACTION_COLUMNS = ["index", "kind", "account_id", "region", "groups", "var", "facts"]
-FIX_COLUMNS = ["account_id", "region", "asg_name", "actions", "unfixable", "hop_changes"]
+FIX_COLUMNS = ["account_id", "region", "asg_name", "actions", "unfixable", "hop_changes", "notes"]
 
 
 def _encode(value):
@@ -63,6 +63,7 @@ def to_tables(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
         "unfixable": _json([_place(f, s) for s in f.unfixable]),
         "hop_changes": _json([{"source": _place(f, h.source), "before": h.before, "after": h.after,
                                "wanted": h.wanted, "shared_with": h.shared_with} for h in f.hop_changes]),
+        "notes": _json([{"code": n.code, "facts": n.facts} for n in f.notes]),
     } for f in plan.fixes], columns=FIX_COLUMNS)
     return actions.astype({"index": "int64"}), fixes
 
@@ -87,6 +88,8 @@ def from_tables(actions: pd.DataFrame, fixes: pd.DataFrame, groups: pd.DataFrame
                           wanted=h["wanted"], shared_with=h["shared_with"]) for h in json.loads(row["hop_changes"])]
         out.append(GroupFix(group=group, sources=mine, actions=[built[i] for i in json.loads(row["actions"])],
                             readiness=readiness_warning(group),
-                            unfixable=[mine[i] for i in json.loads(row["unfixable"])], hop_changes=hops))
+                            unfixable=[mine[i] for i in json.loads(row["unfixable"])], hop_changes=hops,
+                            notes=[Note(n["code"], _decode(n["facts"]))
+                                   for n in json.loads(row.get("notes") or "[]")]))
     scopes = sorted({(g["account_id"], g["region"]) for g in group_rows.values()})
     return Plan(actions=built, fixes=out, scopes=scopes)

@@ -17,9 +17,25 @@ from imds_audit.remediate.quoting import hcl_label, short_hash, visible
 
 
 def context(lang: str) -> dict:
-    """What every text template gets: the catalogue (``t``) and the verdict's reason in words."""
+    """What every text template gets: the catalogue (``t``), the verdict's reason in words, and why
+    nothing runs for a group (``not_run``)."""
     tr = Catalogue(lang)
-    return {"t": Words(lang), "reason": lambda source: reasons.source_reason(source, tr)}
+    return {"t": Words(lang), "reason": lambda source: reasons.source_reason(source, tr), "not_run": not_run}
+
+
+def not_run(fix: GroupFix) -> str:
+    """Why remediate.sh runs nothing for a group it serves ('' when it runs something): the key of the
+    sentence it prints (``rem.sh.not_run.<key>``)."""
+    owner = fix.group.get("managed_by") or ""
+    if owner == "cloudformation":
+        return "cloudformation"
+    if fix.actions:
+        return ""
+    if owner == "eks":
+        return "eks"
+    if owner == "elasticbeanstalk":
+        return "beanstalk"
+    return "launch" if fix.group.get("launch_failure") else ""
 
 
 @lru_cache(maxsize=8)
@@ -62,10 +78,12 @@ def group_cli(fix: GroupFix, lang: str = "en") -> str:
 
 
 def group_parts(fix: GroupFix, lang: str = "en") -> dict:
-    """console (Markdown, names in code spans), cli (bash), terraform (HCL), warning (a sentence, or '').
-    Plain text: the report HTML-escapes it (or renders the console Markdown)."""
+    """console (Markdown, names in code spans), cli (bash), terraform (HCL), cloudformation (YAML, or ''
+    when no stack owns the group), warning (a sentence, or ''). Plain text: the report HTML-escapes it
+    (or renders the console Markdown)."""
     return {"console": group_console(fix, lang), "cli": group_cli(fix, lang),
-            "terraform": terraform([fix], lang), "warning": warning_text(fix, lang)}
+            "terraform": terraform([fix], lang), "cloudformation": cloudformation([fix], lang),
+            "warning": warning_text(fix, lang)}
 
 
 # ---- the estate, for the bundle ---------------------------------------------------------------------
@@ -96,6 +114,14 @@ def terraform(fixes: list[GroupFix], lang: str = "en") -> str:
     from imds_audit.remediate.terraform import model
 
     return render("terraform.tf.j2", lang, scopes=model(fixes))
+
+
+def cloudformation(fixes: list[GroupFix], lang: str = "en") -> str:
+    """cloudformation.yaml for these fixes: '' when no stack owns any of them."""
+    from imds_audit.remediate import cloudformation as cfn
+
+    stacks = cfn.model(fixes)
+    return render("cloudformation.yaml.j2", lang, stacks=stacks) if stacks else ""
 
 
 def preventive_terraform(scopes, lang: str = "en") -> str:

@@ -32,8 +32,14 @@ def model(fixes: list[GroupFix]) -> list[dict]:
         acct, region, name = g["account_id"], g["region"], g["asg_name"]
         scope = scopes.setdefault((acct, region), {"account_id": acct, "region": region,
                                                    "provider": hcl_label("fix", acct, region),
-                                                   "templates": {}, "groups": []})
+                                                   "templates": {}, "groups": [], "nodegroups": {},
+                                                   "environments": {}, "stacks": []})
         templates = scope["templates"]
+        owner = g.get("managed_by") or ""
+        if owner == "cloudformation":
+            # the stack owns the change: Terraform would drift it (see cloudformation.yaml)
+            scope["stacks"].append({"asg_name": name, "stack": g.get("owner_name") or "?"})
+            continue
         entry = {"label": hcl_label("asg", name, acct, region), "asg_name": name, "kind": None,
                  "template": None, "version": None, "overrides": [], "lc_name": None,
                  "launch_kind": g.get("launch_kind")}
@@ -58,6 +64,19 @@ def model(fixes: list[GroupFix]) -> list[dict]:
                     "lc_name": f["lc_name"], "snapshot": f.get("snapshot") or {}})
                 templates[key]["groups"] = sorted(set(templates[key]["groups"]) | {name})
                 entry.update(kind="lc", template=templates[key]["label"], lc_name=f["lc_name"])
+            elif a.kind == "update_nodegroup":
+                t = _template_entry(templates, acct, region, f["lt_id"], f.get("lt_name"))
+                ng = scope["nodegroups"].setdefault((f["cluster"], f["nodegroup"]), {
+                    "label": hcl_label("ng", f["cluster"], f["nodegroup"], acct, region), "cluster": f["cluster"],
+                    "nodegroup": f["nodegroup"], "template": t["label"], "groups": []})
+                ng["groups"] = sorted(set(ng["groups"]) | {name})
+            elif a.kind == "update_environment":
+                env = scope["environments"].setdefault(f["environment"], {
+                    "label": hcl_label("eb", f["environment"], acct, region), "environment": f["environment"],
+                    "environment_id": f.get("environment_id"), "groups": []})
+                env["groups"] = sorted(set(env["groups"]) | {name})
+        if owner in ("eks", "elasticbeanstalk"):
+            continue   # the node group or the environment is changed, never the Auto Scaling group
         # How the group names its version decides the version expression Terraform writes.
         for src in fix.sources:
             if src.get("status") != "non_compliant" or src.get("source_kind") != "launch_template":
@@ -82,5 +101,7 @@ def model(fixes: list[GroupFix]) -> list[dict]:
     for key in sorted(scopes):
         scope = scopes[key]
         scope["templates"] = [scope["templates"][k] for k in sorted(scope["templates"], key=str)]
+        scope["nodegroups"] = [scope["nodegroups"][k] for k in sorted(scope["nodegroups"])]
+        scope["environments"] = [scope["environments"][k] for k in sorted(scope["environments"])]
         out.append(scope)
     return out
