@@ -12,8 +12,13 @@ export PIPX_HOME="$root/pipx" PIPX_BIN_DIR="$root/bin" PIPX_MAN_DIR="$root/man"
 "$root/tools/bin/pipx" install --quiet . >/dev/null
 cli="$root/bin/imds-audit"
 "$cli" --version
-"$cli" --help >/dev/null
-(cd "$root" && "$cli" demo --out "$root/demo" --format html,pdf,csv,remediation >/dev/null)
+help=$("$cli" -h)  # not piped into grep -q: with pipefail, an early exit of grep would fail the pipe
+case "$help" in *--install-completion*) ;; *) echo "check-install: -h offers no shell completion" >&2; exit 1 ;; esac
+(cd "$root" && "$cli" demo --out "$root/demo" --format html,pdf,csv,remediation >/dev/null 2>"$root/demo.err") ||
+  { cat "$root/demo.err" >&2; exit 1; }
+if grep -q "Kernel is running over TCP" "$root/demo.err"; then
+  echo "check-install: the demo's kernel warned about plain TCP" >&2; exit 1
+fi
 for f in audit.html audit.pdf findings.csv remediation/remediate.sh findings/manifest.json; do
   [ -s "$root/demo/$f" ] || { echo "check-install: demo did not write $f" >&2; exit 1; }
 done

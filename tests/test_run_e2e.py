@@ -41,6 +41,8 @@ def test_run_against_moto_server_and_nothing_secret_leaks(moto_server, tmp_path,
                            "--format", "html,pdf,csv,xlsx,json,remediation", "--client", "Test client"],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 3, done.stderr[-3000:]  # a group allows IMDSv1: the exit code says so
+    assert "Kernel is running over TCP without encryption" not in done.stderr + done.stdout  # issue 14.6
+    assert done.stdout.rstrip().splitlines()[-1] == f"open {out / 'audit.html'}"  # the end says what to open
     for name in ("audit.html", "audit.pdf", "findings.csv", "roles.csv", "findings.xlsx", "findings.json",
                  "audit.ipynb", "snapshot/manifest.json", "remediation/remediate.sh"):
         assert (out / name).is_file(), name

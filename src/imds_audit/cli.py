@@ -19,6 +19,7 @@ EXIT_CODES = """Exit codes: 0 every assessed group IMDSv2-only (or excepted) and
 2 usage or input error; 1 unexpected failure. --fail-on non_compliant|unknown|never picks what fails."""
 
 app = typer.Typer(cls=ConfigGroup, no_args_is_help=True, pretty_exceptions_show_locals=False,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="Audit EC2 Auto Scaling groups for IMDSv2-only enforcement.\n\n" + EXIT_CODES)
 
 DEFAULT_FORMATS = "html,pdf,csv,xlsx,json,remediation"
@@ -59,17 +60,20 @@ def _lang(value: str) -> str:
 
 
 def _collect(profile: list[str] | None, regions: str | None, org_role: str | None, accounts: str | None,
-             window_days: int, quiet: bool, out: Path, sign_key: Path | None = None) -> Path:
+             window_days: int, quiet: bool, out: Path, sign_key: Path | None = None, asg: list[str] | None = None,
+             tag: list[str] | None = None, exclude_regions: str | None = None) -> Path:
     from imds_audit.collect.audit import CollectError, collect_estate
 
     try:
         result = collect_estate(profiles=profile or [None], regions=regions, org_role=org_role,
                                 accounts=accounts, window_days=window_days, quiet=quiet, out=out,
-                                sign_key=sign_key)
+                                sign_key=sign_key, asg=asg, tag=tag, exclude_regions=exclude_regions)
     except CollectError as exc:
         _fail(str(exc))
     missed = sum(1 for c in result.api_calls if c["outcome"] != "ok")
-    typer.echo(f"snapshot written to {result.path} ({len(result['auto_scaling_groups'])} groups; "
+    left_out = sum(row["groups"] for row in result.scope.get("filtered_out") or [])
+    filtered = f"; {left_out} left out by the filters" if "filters" in result.scope else ""
+    typer.echo(f"snapshot written to {result.path} ({len(result['auto_scaling_groups'])} groups{filtered}; "
                f"{missed} API outcomes not ok, see the report's 'not assessed' section)")
     return result.path
 
@@ -147,6 +151,12 @@ ProfileOpt = typer.Option(None, "--profile", help="AWS profile; repeat for sever
 RegionsOpt = typer.Option(None, "--regions", help="r1,r2 or 'all' (the regions enabled for the account)")
 OrgRoleOpt = typer.Option(None, "--org-role", help="role to assume in each active Organizations member")
 AccountsOpt = typer.Option(None, "--accounts", help="111,222 to include only those; !333 to exclude")
+AsgOpt = typer.Option(None, "--asg", metavar="GLOB", help="only the groups whose name matches (fnmatch, "
+                      "case-sensitive); repeat, or comma-separate")
+TagOpt = typer.Option(None, "--tag", metavar="KEY=VALUE", help="only the groups carrying this tag; repeat: every "
+                      "key given must match, a key given twice matches either value")
+ExcludeRegionsOpt = typer.Option(None, "--exclude-regions", metavar="r1,r2",
+                                 help="regions left out of the audit (no API call is made to them)")
 WindowOpt = typer.Option(14, "--window-days", min=1, max=455, help="IMDSv1 usage window (CloudWatch)")
 QuietOpt = typer.Option(False, "--quiet", help="no progress display")
 FormatOpt = typer.Option(DEFAULT_FORMATS, "--format",
@@ -188,9 +198,11 @@ def demo(out: Path = typer.Option(Path("reports/demo"), "--out"), lang: str = La
 def collect_cmd(out: Path = typer.Option(..., "--out", help="snapshot directory to write"),
                 profile: Optional[list[str]] = ProfileOpt, regions: Optional[str] = RegionsOpt,
                 org_role: Optional[str] = OrgRoleOpt, accounts: Optional[str] = AccountsOpt,
+                asg: Optional[list[str]] = AsgOpt, tag: Optional[list[str]] = TagOpt,
+                exclude_regions: Optional[str] = ExcludeRegionsOpt,
                 window_days: int = WindowOpt, quiet: bool = QuietOpt, sign_key: Optional[Path] = SignKeyOpt) -> None:
     """Read the estate from AWS into a snapshot (read-only calls only)."""
-    _collect(profile, regions, org_role, accounts, window_days, quiet, out, sign_key)
+    _collect(profile, regions, org_role, accounts, window_days, quiet, out, sign_key, asg, tag, exclude_regions)
 
 
 @app.command()
@@ -209,6 +221,8 @@ def report(snapshot_path: Path = typer.Argument(..., metavar="SNAPSHOT"),
 def run(out: Path = typer.Option(..., "--out", help="report directory; the snapshot goes to OUT/snapshot"),
         profile: Optional[list[str]] = ProfileOpt, regions: Optional[str] = RegionsOpt,
         org_role: Optional[str] = OrgRoleOpt, accounts: Optional[str] = AccountsOpt,
+        asg: Optional[list[str]] = AsgOpt, tag: Optional[list[str]] = TagOpt,
+        exclude_regions: Optional[str] = ExcludeRegionsOpt,
         window_days: int = WindowOpt, quiet: bool = QuietOpt, formats: str = FormatOpt,
         lang: str = LangOpt, previous: Optional[Path] = PreviousOpt, client: Optional[str] = ClientOpt,
         engagement: Optional[str] = EngagementOpt, history: Optional[Path] = HistoryOpt,
@@ -224,7 +238,8 @@ def run(out: Path = typer.Option(..., "--out", help="report directory; the snaps
         check(out)
     except OutputError as exc:
         _fail(str(exc))
-    path = _collect(profile, regions, org_role, accounts, window_days, quiet, Path(out) / "snapshot", sign_key)
+    path = _collect(profile, regions, org_role, accounts, window_days, quiet, Path(out) / "snapshot", sign_key,
+                    asg, tag, exclude_regions)
     _report(path, out, fmt, language, previous, client, engagement, history, exceptions, fail_on)
 
 

@@ -19,6 +19,7 @@ from imds_audit.analyze import analyze, history
 from imds_audit.analyze import exceptions as accepted
 from imds_audit.analyze.severity import severity
 from imds_audit.analyze.coverage import coverage
+from imds_audit.collect.filters import command_line
 from imds_audit.i18n import Catalogue, languages, reasons
 from imds_audit.model import reason_column
 from imds_audit.remediate import build_plan, plan_store
@@ -86,6 +87,22 @@ def _snapshot_facts(s: snap.Snapshot) -> dict:
             "migration_note": s.migration_note, "scope": s.scope, "settings": s.settings,
             "signed": bool(sig and sig.signed), "signature_key": (sig.fingerprint if sig and sig.signed else ""),
             "signature_verified": bool(sig and sig.verified)}
+
+
+def filter_facts(s: snap.Snapshot) -> dict | None:
+    """The filters ``s`` was collected with (collect/filters.py) and how many groups they left out, per
+    account and region and in all; None when it was not filtered (as every snapshot written before
+    filters existed). The groups left out are out of scope: not assessed, not counted, not unknown."""
+    scope = s.scope or {}
+    if "filters" not in scope:
+        return None
+    given = scope["filters"] or {}
+    by_region = [dict(row) for row in scope.get("filtered_out") or []]
+    return {"asg": list(given.get("asg") or []),
+            "tags": {k: list(v) for k, v in (given.get("tags") or {}).items()},
+            "exclude_regions": list(given.get("exclude_regions") or []),
+            "command_line": command_line(given), "group_command_line": command_line(given, regions=False),
+            "left_out": sum(row["groups"] for row in by_region), "left_out_by_region": by_region}
 
 
 def _coverage_facts(f: fnd.Findings) -> dict:
@@ -158,6 +175,7 @@ def meta(snapshot, previous_snapshot=None, previous: fnd.Findings | None = None,
         "previous": ({**_snapshot_facts(previous_snapshot), **(_coverage_facts(previous) if previous else {})}
                      if previous_snapshot is not None else None),
         "history_points": history_points,
+        "filters": filter_facts(snapshot),
         "options": {"client": client or "", "engagement": engagement or "", "lang": lang},
     }
 
@@ -167,5 +185,5 @@ def write(f: fnd.Findings, findings_dir) -> Path:
     return fnd.write(f, Path(findings_dir))
 
 
-__all__ = ["analysed", "build", "compare", "comparison_snapshot", "in_words", "meta", "roles_in_words",
+__all__ = ["analysed", "build", "compare", "comparison_snapshot", "filter_facts", "in_words", "meta", "roles_in_words",
            "verdicts_in_words", "with_coverage", "with_exceptions", "with_plan", "write"]

@@ -213,7 +213,11 @@ class Snapshot:
     """The tables plus the manifest's facts."""
 
     tables: dict[str, pd.DataFrame]
-    scope: dict = field(default_factory=dict)  # {"accounts": [...], "regions": [...]}
+    # {"accounts": [...], "regions": [...]}, and when the collection was filtered (collect/filters.py;
+    # optional keys, absent from older snapshots, which were never filtered): "filters": {"asg": [globs],
+    # "tags": {key: [values]}, "exclude_regions": [...]} and "filtered_out": [{"account_id", "region",
+    # "groups": n}] (the groups the filters left out where n > 0; never their names).
+    scope: dict = field(default_factory=dict)
     api_calls: list[dict] = field(default_factory=list)  # account_id, region, api, outcome, message
     collected_at: str = ""
     collected_by: str = ""
@@ -409,6 +413,29 @@ def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())[:300]
 
 
+def _strings(values) -> bool:
+    return isinstance(values, list) and all(isinstance(v, str) for v in values)
+
+
+def _check_filters(bad, scope: dict) -> None:
+    """The optional filter facts of the scope (Snapshot.scope), when present, have their shape."""
+    if "filters" in scope:
+        filters = scope["filters"]
+        if not isinstance(filters, dict):
+            raise bad("scope.filters is not an object")
+        for key in ("asg", "exclude_regions"):
+            if not _strings(filters.get(key, [])):
+                raise bad(f"scope.filters.{key} is not a list of strings")
+        tags = filters.get("tags", {})
+        if not isinstance(tags, dict) or not all(_strings(v) for v in tags.values()):
+            raise bad("scope.filters.tags is not an object of lists of strings")
+    rows = scope.get("filtered_out", [])
+    if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("account_id"), str) and isinstance(r.get("region"), str)
+            and _count(r.get("groups")) for r in rows):
+        raise bad("scope.filtered_out is not a list of {account_id, region, groups} counts")
+
+
 def _check_shape(mpath: Path, manifest: dict) -> None:
     """Refuse a manifest whose facts have the wrong JSON types, so that damage is never read as
     different facts (a string of API outcomes iterated as characters, a list taken for settings)."""
@@ -427,9 +454,9 @@ def _check_shape(mpath: Path, manifest: dict) -> None:
         if key in manifest and not isinstance(manifest[key], dict):
             raise bad(f"'{key}' is not an object")
     for key, values in (manifest.get("scope") or {}).items():
-        if key in ("accounts", "regions") and not (
-                isinstance(values, list) and all(isinstance(v, str) for v in values)):
+        if key in ("accounts", "regions") and not _strings(values):
             raise bad(f"scope.{key} is not a list of strings")
+    _check_filters(bad, manifest.get("scope") or {})
     for key, value in (manifest.get("settings") or {}).items():
         if value is not None and not isinstance(value, (str, int, float, bool)):
             raise bad(f"settings.{str(key)[:40]} is not a plain value")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import boto3
 
 from imds_audit.collect.calls import classify
+from imds_audit.collect.regions import elsewhere
 from imds_audit.collect.run import Target, caller_account, client
 
 
@@ -23,15 +24,19 @@ def parse_accounts(spec: str | None) -> tuple[set[str], set[str]]:
 
 
 def from_profiles(profiles: list[str | None], region: str | None = None,
-                  fallback_region: str | None = None) -> tuple[list[Target], str, list]:
+                  fallback_region: str | None = None, exclude=()) -> tuple[list[Target], str, list]:
     """One target per profile (None: boto3's default chain). Returns (targets, caller ARN, failures).
 
     ``fallback_region`` is used where the profile configures no region (STS needs one): the first
-    region the user named."""
+    region the user named. A profile whose region is in ``exclude`` (--exclude-regions) is given the
+    fallback region, or another region every account has enabled: no call goes to an excluded region."""
     targets, failures, arn = [], [], ""
     for profile in profiles:
         try:
             session = boto3.session.Session(profile_name=profile, region_name=region)
+            if session.region_name in exclude:
+                instead = fallback_region or elsewhere(session.region_name, exclude)
+                session = boto3.session.Session(profile_name=profile, region_name=instead or session.region_name)
             if session.region_name is None and fallback_region:
                 session = boto3.session.Session(profile_name=profile, region_name=fallback_region)
             account, who = caller_account(session)

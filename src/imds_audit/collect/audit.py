@@ -17,24 +17,39 @@ class CollectError(Exception):
 
 def collect_estate(profiles=(None,), regions=None, org_role: str | None = None, accounts: str | None = None,
                    window_days: int = 14, quiet: bool = True, out: str | Path | None = None,
-                   sign_key: str | Path | None = None) -> snap.Snapshot:
+                   sign_key: str | Path | None = None, asg=None, tag=None,
+                   exclude_regions=None) -> snap.Snapshot:
     """Collect the accounts of ``profiles`` (or of the AWS Organization, with ``org_role``) in
-    ``regions`` (a list, "r1,r2", "all", or None for each profile's region); write it to ``out``,
-    signed with ``sign_key`` (an Ed25519 private key file) when given. Every input is checked before
-    the first call: an unknown region, a bad limit or key is a CollectError."""
+    ``regions`` (a list, "r1,r2", "all", or None: every region enabled for the account); write it to
+    ``out``, signed with ``sign_key`` (an Ed25519 private key file) when given. ``asg`` (globs),
+    ``tag`` ("KEY=VALUE" texts) and ``exclude_regions`` (a list or "r1,r2") leave groups and regions
+    out, as collect/filters.py says. Every input is checked before the first call: an unknown region,
+    a bad filter, limit or key is a CollectError."""
     from imds_audit import signature
     from imds_audit.collect import accounts as acc
     from imds_audit.collect import regions as reg
+    from imds_audit.collect.filters import GroupFilter
     from imds_audit.collect.limits import Limits
     from imds_audit.collect.run import Options, collect
 
+    def listed(value):
+        return ",".join(value) if isinstance(value, (list, tuple)) else value
+
     try:
-        region_list = reg.parse(",".join(regions) if isinstance(regions, (list, tuple)) else regions)
+        region_list = reg.parse(listed(regions))
+        excluded = reg.parse_excluded(listed(exclude_regions))
+        group_filter = GroupFilter.parse(asg=asg, tag=tag)
         limits = Limits.from_env()
         key = signature.load_private_key(sign_key) if sign_key else None
     except (ValueError, signature.SignatureError) as exc:
         raise CollectError(str(exc)) from None
-    targets, who, failures = acc.from_profiles(list(profiles or [None]), fallback_region=reg.first(region_list))
+    if region_list and region_list != [reg.ALL]:
+        kept = [r for r in region_list if r not in excluded]
+        if not kept:
+            raise CollectError(f"--exclude-regions leaves none of --regions {','.join(region_list)} to audit")
+        region_list = kept
+    targets, who, failures = acc.from_profiles(list(profiles or [None]), fallback_region=reg.first(region_list),
+                                               exclude=excluded)
     if not targets:
         raise CollectError(no_credentials(failures))
     if org_role:
@@ -47,8 +62,9 @@ def collect_estate(profiles=(None,), regions=None, org_role: str | None = None, 
     if not targets:
         raise CollectError("no account could be reached: " + "; ".join(
             f"{f['account_id']}: {f['message']}" for f in failures) if failures else "no account selected")
-    result = collect(targets, Options(regions=region_list, window_days=window_days, quiet=quiet, limits=limits),
-                     collected_by=who, failed_accounts=failures)
+    options = Options(regions=region_list, window_days=window_days, quiet=quiet, limits=limits,
+                      groups=group_filter, exclude_regions=excluded)
+    result = collect(targets, options, collected_by=who, failed_accounts=failures)
     if out is not None:
         snap.write(result, out, sign_key=key)
     return result

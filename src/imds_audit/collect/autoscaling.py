@@ -6,6 +6,7 @@ import json
 
 from imds_audit.collect import metadata
 from imds_audit.collect.calls import Caller
+from imds_audit.collect.filters import GroupFilter
 from imds_audit.collect.lookup import chunks
 
 DEFAULT_TAG_KEYS = ("Name", "Environment", "Env", "Owner", "Team", "Application", "Service")
@@ -63,15 +64,21 @@ def launch_sources(group: dict, account: str, region: str) -> tuple[str, list[di
     return "none", []
 
 
-def collect_groups(caller: Caller, client, tag_keys=DEFAULT_TAG_KEYS) -> dict[str, list[dict]] | None:
-    """Groups, their launch sources and the instances Auto Scaling reports for them."""
+def collect_groups(caller: Caller, client, tag_keys=DEFAULT_TAG_KEYS,
+                   keep: GroupFilter | None = None) -> dict | None:
+    """Groups, their launch sources and the instances Auto Scaling reports for them; with ``keep``
+    (collect/filters.py) only the groups it keeps, and ``filtered_out`` says how many it left out
+    (their names and tags go no further than this function)."""
     groups = caller.pages(client, "DescribeAutoScalingGroups", "AutoScalingGroups", PaginationConfig={
         "PageSize": 100})
     if groups is None:
         return None
-    out: dict[str, list[dict]] = {"auto_scaling_groups": [], "launch_sources": [], "asg_instances": []}
+    out: dict = {"auto_scaling_groups": [], "launch_sources": [], "asg_instances": [], "filtered_out": 0}
     a, r = caller.account, caller.region
     for g in groups:
+        if keep is not None and not keep.keeps(g):
+            out["filtered_out"] += 1
+            continue
         kind, sources = launch_sources(g, a, r)
         out["auto_scaling_groups"].append({
             "account_id": a, "region": r, "asg_name": g["AutoScalingGroupName"],

@@ -3,7 +3,8 @@
 A name is known when botocore's endpoint data lists it for a partition: the EC2 regions of
 ``get_available_regions`` and the partition's regions in botocore's partitions data. ``all`` is not a
 name: it asks DescribeRegions for the regions enabled in each account. A typo is a usage error naming
-the bad name and the closest known ones, instead of an empty audit that exits 0.
+the bad name and the closest known ones, instead of an empty audit that exits 0. ``--exclude-regions``
+is checked the same way (a misspelt exclusion would otherwise call the region it meant to spare).
 """
 
 from __future__ import annotations
@@ -58,6 +59,35 @@ def parse(text: str | None, option: str = "--regions") -> list[str] | None:
         raise RegionError(f"{option}: regions of several AWS partitions ({spread}); one audit reaches "
                           "one partition")
     return names
+
+
+def parse_excluded(text: str | None) -> tuple[str, ...]:
+    """``--exclude-regions r1,r2``: names checked as ``--regions`` checks them; ``all`` is refused."""
+    names = parse(text, "--exclude-regions")
+    if names == [ALL]:
+        raise RegionError("--exclude-regions: 'all' would leave no region to audit; name the regions to leave out")
+    return tuple(names or ())
+
+
+# Regions every account has enabled (those AWS opened before March 2019): where DescribeRegions and STS
+# can be asked when the session's own region is excluded.
+ENABLED_BY_DEFAULT = ("us-east-1", "us-east-2", "us-west-2", "us-west-1", "eu-west-1", "eu-central-1",
+                      "eu-west-2", "eu-west-3", "eu-north-1", "ap-northeast-1", "ap-southeast-1",
+                      "ap-southeast-2", "ap-northeast-2", "ap-south-1", "ap-northeast-3", "ca-central-1",
+                      "sa-east-1", "cn-north-1", "cn-northwest-1", "us-gov-west-1", "us-gov-east-1")
+
+
+def elsewhere(region: str, exclude=()) -> str | None:
+    """``region`` itself unless it is in ``exclude``; else the first region of its partition that every
+    account has enabled and that is not excluded (None when there is none)."""
+    if region not in exclude:
+        return region
+    partitions = known()
+    own = {p for p, names in partitions.items() if region in names} or {"aws"}
+    for name in ENABLED_BY_DEFAULT:
+        if name not in exclude and any(name in partitions.get(p, ()) for p in own):
+            return name
+    return None
 
 
 def first(regions: list[str] | None) -> str | None:

@@ -11,6 +11,8 @@ import boto3
 
 from imds_audit import snapshot as snap
 from imds_audit.collect import autoscaling, cloudwatch, ec2, eks, iam, ssm, templates
+from imds_audit.collect import filters as flt
+from imds_audit.collect import regions as reg
 from imds_audit.collect.calls import CallLog, Caller, classify
 from imds_audit.collect.limits import Limits
 
@@ -31,6 +33,16 @@ class Options:
     quiet: bool = False
     settings: dict = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    groups: flt.GroupFilter = field(default_factory=flt.GroupFilter)  # --asg, --tag
+    exclude_regions: tuple[str, ...] = ()     # --exclude-regions: never called, never listed
+
+    @property
+    def filtered(self) -> bool:
+        return self.groups.active or bool(self.exclude_regions)
+
+
+# Not a table: per account and region, how many groups the filters left out (the manifest's scope).
+FILTERED_OUT = "filtered_out"
 
 
 def client(session, service: str, region: str | None = None, limits: Limits | None = None):
@@ -43,15 +55,20 @@ def caller_account(session) -> tuple[str, str]:
 
 
 def resolve_regions(target: Target, wanted: list[str] | None, log: CallLog,
-                    limits: Limits | None = None) -> list[str]:
+                    limits: Limits | None = None, exclude=()) -> list[str]:
+    """The regions to audit in ``target``: those named, or those enabled for the account (asked of
+    EC2 in the session's region, or of another region when that one is excluded); never one of
+    ``exclude``."""
     if wanted and wanted != ["all"]:
-        return list(wanted)
-    home = target.session.region_name or "us-east-1"
+        return [r for r in wanted if r not in exclude]
+    home = reg.elsewhere(target.session.region_name or "us-east-1", exclude)
+    if home is None:
+        return []
     caller = Caller(log, target.account_id, home, limits)
     found = caller.call(caller.bind(client(target.session, "ec2", home, limits)), "DescribeRegions")
     if found is None:
         return [home]  # the failure is in the manifest; the home region is still assessed
-    return sorted(r["RegionName"] for r in found["Regions"])
+    return sorted(r["RegionName"] for r in found["Regions"] if r["RegionName"] not in exclude)
 
 
 def collect_region(target: Target, region: str, opts: Options, log: CallLog) -> dict[str, list[dict]]:
@@ -63,10 +80,13 @@ def collect_region(target: Target, region: str, opts: Options, log: CallLog) -> 
 
     asg, ec2c = regional("autoscaling"), regional("ec2")
     rows: dict[str, list[dict]] = defaultdict(list)
-    groups = autoscaling.collect_groups(caller, asg, opts.tag_keys)
+    groups = autoscaling.collect_groups(caller, asg, opts.tag_keys, opts.groups if opts.groups.active else None)
     rows["metadata_defaults"] += ec2.collect_metadata_defaults(caller, ec2c)
     if groups is None:
         return rows
+    if groups["filtered_out"]:
+        rows[FILTERED_OUT].append({"account_id": target.account_id, "region": region,
+                                   "groups": groups["filtered_out"]})
     found = templates.collect_templates(caller, ec2c, groups["launch_sources"])
     sources = templates.with_ids(groups["launch_sources"], found.ids_by_name)
     rows["auto_scaling_groups"] += groups["auto_scaling_groups"]
@@ -114,7 +134,7 @@ def collect(targets: list[Target], opts: Options, collected_by: str,
     plan: list[tuple[Target, str | None]] = []
     for t in targets:
         plan.append((t, None))
-        plan += [(t, r) for r in resolve_regions(t, opts.regions, log, opts.limits)]
+        plan += [(t, r) for r in resolve_regions(t, opts.regions, log, opts.limits, opts.exclude_regions)]
     tables: dict[str, list[dict]] = defaultdict(list)
     progress = _progress(len(plan), opts.quiet)
     with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as pool:
@@ -136,8 +156,12 @@ def collect(targets: list[Target], opts: Options, collected_by: str,
     regions = sorted({r for _, r in plan if r})
     accounts = sorted({t.account_id for t in targets} | {f["account_id"] for f in failed_accounts or []})
     settings = {"usage_window_days": opts.window_days, **opts.limits.settings(), **opts.settings}
-    return snap.new(tables, scope={"accounts": accounts, "regions": regions},
-                    api_calls=log.rows(), collected_by=collected_by, settings=settings)
+    scope = {"accounts": accounts, "regions": regions}
+    left_out = sorted(tables.pop(FILTERED_OUT, []), key=lambda row: (row["account_id"], row["region"]))
+    if opts.filtered:  # absent (as in snapshots written before filters existed): nothing was left out
+        scope["filters"] = flt.scope_facts(opts.groups, opts.exclude_regions)
+        scope["filtered_out"] = left_out
+    return snap.new(tables, scope=scope, api_calls=log.rows(), collected_by=collected_by, settings=settings)
 
 
 def _progress(total: int, quiet: bool):

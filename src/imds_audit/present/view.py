@@ -14,6 +14,7 @@ from imds_audit import findings as fnd
 from imds_audit.i18n import Catalogue
 from imds_audit.model import EXPOSURE_WEIGHT, PRIVILEGE_WEIGHT, reason_column
 from imds_audit.present import assets, charts, sections, summary, tables
+from imds_audit.present import filters as collection_filters
 from imds_audit.present.sections import Fragment
 
 TOC = [("ia-headline", "section.headline"), ("ia-scope", "section.scope"),
@@ -47,6 +48,7 @@ class ReportView:
         options = meta.get("options") or {}
         self.snapshot = meta.get("snapshot") or {}
         self.previous_snapshot = meta.get("previous") or None
+        self.filters = meta.get("filters") or None  # --asg, --tag, --exclude-regions at collection
         self.client = options.get("client", "") if client is None else client
         self.engagement = options.get("engagement", "") if engagement is None else engagement
         self.window = findings.window_days
@@ -77,8 +79,9 @@ class ReportView:
 
     def sentence(self) -> str:
         """The headline. It never claims coverage it did not measure: what could not be read is said
-        first, and nothing assessed is never "all compliant"."""
-        return self._gaps_first() + self._findings_sentence()
+        first, nothing assessed is never "all compliant", and what the filters left out is said last."""
+        filtered = collection_filters.headline_clause(self.filters, self.tr)
+        return self._gaps_first() + self._findings_sentence() + filtered
 
     def _gaps_first(self) -> str:
         h, tr = self.h, self.tr
@@ -95,6 +98,8 @@ class ReportView:
         if not h["assessed"]:
             if h["groups"]:
                 return tr.count("headline.nothing_assessed", h["groups"])
+            if (self.filters or {}).get("left_out"):  # groups were found, none passed the filters
+                return tr.count("headline.nothing_matched", h["scopes_read"])
             return tr.count("headline.nothing_found", h["scopes_read"])
         if h["non_compliant"]:
             text = tr("headline.sentence", non_compliant=h["non_compliant"], assessed=h["assessed"],
@@ -134,7 +139,8 @@ class ReportView:
             else:
                 parts.append(tr("trend.part", n=n, word=tr(f"trend.word.{word}")))
         return tr(f"trend.sentence.{way}", before=tr.pct(before), after=tr.pct(after),
-                  since=tr.date(t["previous_at"]), changes=tr("trend.sep").join(parts))
+                  since=tr.date(t["previous_at"]), changes=tr("trend.sep").join(parts)) + \
+            collection_filters.trend_clause(self.filters, (self.previous_snapshot or {}).get("scope"), tr)
 
     def next_steps_data(self) -> list[dict]:
         return summary.next_steps(self.findings, self.accounts)
@@ -156,7 +162,8 @@ class ReportView:
                 ("meta.generated_at", tr.datetime((self.findings.meta or {}).get("generated_at")
                                                   or datetime.now(UTC).isoformat(timespec="seconds"))),
                 ("meta.language", self.lang),
-                ("meta.signature", self._signature())]
+                ("meta.signature", self._signature()),
+                ("meta.filters", (self.filters or {}).get("command_line") or tr("meta.filters_none"))]
         previous = self.previous_snapshot
         if previous:
             rows.append(("meta.previous", f"{previous.get('sha256')} ({tr.datetime(previous.get('collected_at'))})"))
@@ -189,7 +196,8 @@ class ReportView:
         table = tables.not_assessed_table(self.findings.not_assessed, self.tr)
         return sections.render("scope.html.j2", tr=self.tr, h=self.h, accounts=self.accounts,
                                regions=self.regions, window=self.window, table=table,
-                               table_html=sections.table(table, self.tr))
+                               table_html=sections.table(table, self.tr), filtered=bool(self.filters),
+                               filter_rows=collection_filters.scope_rows(self.filters, self.tr))
 
     def chart(self, name: str, heading: str | None = None, anchor: str = "", intro: str | None = None) -> Fragment:
         fig = self.figures[name]
