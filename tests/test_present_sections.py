@@ -47,6 +47,28 @@ def test_next_steps_are_ordered_and_counted():
     assert by["migrate_lc"]["count"] == 2 and by["not_assessed"]["unit"] == "calls"
 
 
+def test_groups_that_cannot_launch_come_first_and_owned_groups_go_through_their_owner(snapshot):
+    f = fx.make_findings()
+    g = f.groups
+    bad = g.index[g["status"].eq("non_compliant") & ~g["risk_tier"].isin(summary.CRITICAL_TIERS)
+                  & g["readiness"].ne("blocked")]
+    before = {s["key"]: s["count"] for s in summary.next_steps(f)}
+    g["launch_failure"] = False
+    g.loc[g["status"].eq("unknown"), "launch_failure"] = True   # e.g. a pinned version that is gone
+    g["managed_by"] = ""
+    g.loc[bad[0], "managed_by"] = "eks"                          # fixed through the node group
+    g.loc[bad[1], "managed_by"] = "ecs"                          # ECS leaves the group's settings to us
+    steps = summary.next_steps(f)
+    by = {s["key"]: s["count"] for s in steps}
+    assert steps[0]["key"] == "repair_launch" and by["repair_launch"] == 1
+    assert by["through_owner"] == 1 and by["enforce_rest"] == before["enforce_rest"] - 1
+    assert "through_owner" not in before and "repair_launch" not in before
+    for lang, words in (("en", "One group cannot launch at all"), ("ja", "1 件のグループはインスタンスを起動できません")):
+        view = ReportView(fx.report_findings(snapshot, f, lang=lang), lang=lang)
+        assert words in view.sentence()
+        assert i18n.Catalogue(lang)("next.through_owner") in html.unescape(str(view.next_steps()))
+
+
 def test_top_roles_in_risk_order_with_language():
     top = summary.top_roles(fx.make_findings(), 3, "ja")
     assert list(top["role_name"]) == ["web-admin", "ci-deployer", "etl-data"]

@@ -129,6 +129,23 @@ def test_cloudformation_logical_id_is_a_yaml_key_only_when_it_is_one():
     assert "replace the key with the logical id" in text
 
 
+def test_cloudformation_launch_configuration_change_names_the_configuration_not_the_group():
+    """MetadataOptions belong on the AWS::AutoScaling::LaunchConfiguration resource; the group's own
+    logical id (the tag) must not carry them, and no tag names the configuration's."""
+    import remediation_examples as ex
+
+    groups, sources, lcs = ex.frames([ex.group("legacy", kind="launch_configuration")],
+                                     [ex.lc_source("legacy", "legacy-lc")], [{
+                                         "account_id": ex.ACCOUNT, "region": ex.REGION,
+                                         "launch_configuration_name": "legacy-lc", "http_tokens": "optional",
+                                         "http_endpoint": "enabled", "hop_limit": 1}])
+    groups = groups.assign(managed_by="cloudformation", owner_name="orders", owner_resource="LegacyGroup")
+    text = bundle_files(ex.plan(groups, sources, lcs), "en")["cloudformation.yaml"][0]
+    assert yaml.safe_load(text) == {"LaunchConfigurationLogicalId": {"Properties": {"MetadataOptions": {
+        "HttpTokens": "required", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 1}}}}
+    assert "legacy-lc" in text and "replace the key with the logical id" in text
+
+
 def test_ecs_capacity_provider_is_fixed_directly_keeping_hop_2_with_the_protection_note():
     s_tags = {"AmazonECSManaged": ""}
     f, plan = _owned(s_tags, hop=2)

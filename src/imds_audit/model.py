@@ -37,6 +37,10 @@ TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
 OTHER_TIERS = ("no_role", "unknown")
 CRITICAL_TIERS = ("admin", "privilege_escalation", "credentials_exposure")
 
+# Owners (analyze.owner's managed_by) through which a group must be fixed, never on the group itself;
+# ECS is not one: it leaves the group's launch settings to their owner.
+OWNED_BY_SERVICE = ("eks", "elasticbeanstalk", "cloudformation")
+
 # ---- the risk model (DESIGN.md §5): weights only; the words are the catalogues' -----------------
 EXPOSURE_WEIGHT = {"none": 0, "latent": 1, "exposed": 3, "active": 5}
 PRIVILEGE_WEIGHT = {"admin": 10, "privilege_escalation": 8, "credentials_exposure": 7,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from imds_audit.i18n import languages
-from imds_audit.model import CHANGES, CRITICAL_TIERS, GROUP
+from imds_audit.model import CHANGES, CRITICAL_TIERS, GROUP, OWNED_BY_SERVICE
 
 ROLE_COLUMNS = ["account_id", "role_name", "role_arn", "privilege_tier", "tier_rank", "exposed_groups",
                 "exposed_instances", "imdsv1_calls", "exposure_level", "risk_score", "risk_rank",
@@ -66,8 +66,7 @@ def headline(findings) -> dict:
         "accepted": int(_accepted(groups).sum()),
         "accepted_non_compliant": int((_accepted(groups) & groups["status"].eq("non_compliant").fillna(False)).sum()),
         **_scope_facts(findings),
-        "launch_failures": int(groups["launch_failure"].fillna(False).astype(bool).sum())
-        if "launch_failure" in groups.columns else 0,
+        "launch_failures": int(_flag(groups, "launch_failure").sum()),
         "instances_unread": int(cov.get("instances_unread", 0) or 0),
     }
 
@@ -83,6 +82,12 @@ def _scope_facts(findings) -> dict:
     read = scope[scope["inventory_read"].astype(bool)]
     return {"inventory_gaps": where(scope[~scope["inventory_read"].astype(bool)]), "scopes_read": len(read),
             "scopes_empty": where(read[read["groups"].eq(0)])}
+
+
+def _flag(groups: pd.DataFrame, column: str) -> pd.Series:
+    if column not in groups.columns:
+        return pd.Series(False, index=groups.index)
+    return groups[column].fillna(False).astype(bool)
 
 
 def _accepted(groups: pd.DataFrame) -> pd.Series:
@@ -108,11 +113,16 @@ def next_steps(findings, accounts: list[str] | None = None) -> list[dict]:
     critical = g["risk_tier"].isin(CRITICAL_TIERS)
     blocked = g["readiness"].eq("blocked")
     drift = g["drift"].fillna(False).astype(bool)
+    cannot_launch = _flag(g, "launch_failure")
+    # a group another service owns is fixed through it (remediate.plan); ECS leaves the group to us
+    owned = g["managed_by"].isin(OWNED_BY_SERVICE) if "managed_by" in g.columns else pd.Series(False, index=g.index)
+    rest = bad & ~critical & ~blocked & ~owned
     steps = [
+        ("repair_launch", int(cannot_launch.sum()), "groups", "low"),  # an outage waiting to happen
         ("fix_critical", int((bad & critical & ~blocked).sum()), "groups", "low"),
         ("readiness", int((bad & blocked).sum()), "groups", "high"),
-        ("enforce_rest", int((bad & ~critical & ~blocked).sum()), "groups",
-         _effort(int((bad & ~critical & ~blocked).sum()))),
+        ("enforce_rest", int(rest.sum()), "groups", _effort(int(rest.sum()))),
+        ("through_owner", int((bad & owned).sum()), "groups", "medium"),
         ("drift", int((g["status"].eq("compliant") & drift).sum()), "groups", "low"),
         ("migrate_lc", int((bad & g["launch_kind"].eq("launch_configuration")).sum()), "groups", "medium"),
         ("unknown", int(g["status"].eq("unknown").sum()), "groups", "low"),

@@ -81,7 +81,13 @@ class ReportView:
         """The headline. It never claims coverage it did not measure: what could not be read is said
         first, nothing assessed is never "all compliant", and what the filters left out is said last."""
         filtered = collection_filters.headline_clause(self.filters, self.tr)
-        return self._gaps_first() + self._findings_sentence() + filtered
+        return self._gaps_first() + self._findings_sentence() + self._cannot_launch() + filtered
+
+    def _cannot_launch(self) -> str:
+        """Groups that cannot launch at all (analyze.verdict's launch_failure): an availability finding
+        the reader must not learn from a table row only."""
+        n = self.h["launch_failures"]
+        return self.tr.count("headline.cannot_launch", n) if n else ""
 
     def _gaps_first(self) -> str:
         h, tr = self.h, self.tr

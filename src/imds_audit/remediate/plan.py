@@ -262,8 +262,8 @@ class _Builder:
         elif src.get("source_kind") == "launch_template":
             kind, stack, resource = "group_version", group.get("owner_name"), group.get("owner_resource")
             ident = group["asg_name"]
-        else:
-            kind, stack, resource = "launch_configuration", group.get("owner_name"), group.get("owner_resource")
+        else:  # MetadataOptions sit on the launch configuration's resource, whose logical id no tag names
+            kind, stack, resource = "launch_configuration", group.get("owner_name"), None
             ident = src.get("launch_configuration_name")
         key = ("stack_change", acct, region, stack, kind, ident)
         action = self._get(key, lambda: Action("stack_change", acct, region, facts={
