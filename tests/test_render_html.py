@@ -79,6 +79,8 @@ PROBE = """(() => {
     charts: charts.map(c => ({id: c.id, drawn: c.querySelectorAll('.main-svg').length,
       box: Math.round(c.getBoundingClientRect().width),
       svg: c.querySelector('.main-svg') ? Math.round(c.querySelector('.main-svg').getBoundingClientRect().width) : 0})),
+    toolbars: charts.filter(c => { const m = c.querySelector('.modebar-container');
+      return m && getComputedStyle(m).display !== 'none'; }).length,
     tables: document.querySelectorAll('table[data-ia-ready="1"]').length,
     lang: document.documentElement.lang};
 })()"""
@@ -103,6 +105,8 @@ def test_chromium_at_1400_and_420_px_no_page_scroll_charts_drawn_and_resized_no_
             assert len(seen["charts"]) == 4 and all(c["drawn"] >= 2 for c in seen["charts"]), seen["charts"]
             assert all(abs(c["svg"] - c["box"]) <= 2 for c in seen["charts"]), (width, seen["charts"])
             assert seen["tables"] >= 3 and seen["lang"] == lang
+            # the toolbar, not room for it beside the title on a phone: hidden there, offered on a desktop
+            assert seen["toolbars"] == (len(seen["charts"]) if width == 1400 else 0), (width, seen["toolbars"])
         assert browser.problems() == []
 
 
