@@ -42,9 +42,17 @@ def _tags(text) -> dict:
 
 def _value(tags: dict, key: str):
     """A tag's value; NA when the key is there without its value (a snapshot before schema 3 kept only
-    the keys of container tags) or absent."""
+    the keys of container tags), absent, or not a tag value at all: AWS never writes a NUL or a lone
+    surrogate in one (a snapshot's JSON can), and neither can be one argument of a command (bash drops a
+    NUL, so the command would name another resource) nor be written as UTF-8."""
     value = tags.get(key)
-    return value if isinstance(value, str) and value else pd.NA
+    if not isinstance(value, str) or not value or "\x00" in value:
+        return pd.NA
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return pd.NA
+    return value
 
 
 def _from_group_tags(tags: dict) -> dict:
