@@ -16,6 +16,9 @@ test_remediate_owners does), analyses, plans and renders it, and checks every ch
 - console.md / console.ja.md and the report's HTML: no markup from a value, the value in code spans or
   escaped attributes;
 - findings.csv raw (the contract), findings.xlsx never a formula; ASFF and OCSF valid JSON.
+
+And the owner logic itself: tags a tagger can write must not turn a plain group into another service's
+(a command against an environment the tags name, the group's own fix suppressed).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from test_remediate_quoting import hcl2_can_read, hcl_decode
 
 from imds_audit.remediate import bundle_files, quoting
 from imds_audit.remediate.env import command
+from imds_audit.remediate.render import group_parts
 
 # ---- hostile values ---------------------------------------------------------------------------------------
 # ``CANARY`` is a file in the script's working directory: any payload that runs creates it.
@@ -351,7 +355,7 @@ def test_hostile_eks_names_stay_inert_in_every_channel(payload, tmp_path):
     check_exports(f, value, tmp_path)
 
 
-@pytest.mark.parametrize("field", ["name"])
+@pytest.mark.parametrize("field", ["name", "id"])
 @pytest.mark.parametrize("payload", sorted(PAYLOADS))
 def test_hostile_beanstalk_environment_stays_inert_in_every_channel(payload, field, tmp_path):
     value = PAYLOADS[payload]
@@ -359,6 +363,9 @@ def test_hostile_beanstalk_environment_stays_inert_in_every_channel(payload, fie
     _, benign = beanstalk_case(BENIGN, field)
     assert f.groups.loc[0, "managed_by"] == "elasticbeanstalk"
     assert [a.kind for a in plan.actions] == ["update_environment"]
+    if field == "id":
+        argv = plan.actions[0].argv
+        assert argv[argv.index("--environment-id") + 1] == value
     check_shell(plan, value, benign, tmp_path)
     check_terraform(plan, value, benign)
     check_console(plan, value)
@@ -455,3 +462,49 @@ def test_a_tag_value_no_argument_can_hold_names_nothing(owner, value, tmp_path):
     assert "remediation.failed" not in view.remediation() and view.groups()
     exports.write_csv(f, tmp_path)
     exports.write_xlsx(f, tmp_path / "findings.xlsx")
+
+
+# ---- the owner logic: tags anyone can write ---------------------------------------------------------------
+def test_beanstalk_tags_on_a_plain_group_do_not_make_it_an_environment():
+    """``elasticbeanstalk:*`` keys are not reserved. Beanstalk's own group is in the environment's stack,
+    ``awseb-<environment id>-stack``, and that stack name is in a tag only CloudFormation can set: without
+    it the tags are a claim, and the tool must neither update the environment they name (another team's,
+    whose instances would all be replaced) nor leave the group itself unfixed."""
+    tags = {"elasticbeanstalk:environment-name": "payments-prod", "elasticbeanstalk:environment-id": "e-victim"}
+    f, plan = _owned(tags, instances=1)
+    assert f.groups.loc[0, "managed_by"] == ""
+    kinds = [a.kind for a in plan.actions]
+    assert "update_environment" not in kinds and kinds[0] == "create_version"
+    assert [n.code for n in plan.fixes[0].notes] == ["beanstalk_unconfirmed"]
+    script = bundle_files(plan, "en")["remediate.sh"][0]
+    assert "elasticbeanstalk" not in "".join(line for line in script.splitlines() if not line.startswith("#"))
+    assert "payments-prod" in group_parts(plan.fixes[0])["console"]
+
+
+def test_beanstalk_tags_under_another_stack_follow_the_stack():
+    tags = {"elasticbeanstalk:environment-name": "payments-prod", "elasticbeanstalk:environment-id": "e-victim",
+            "aws:cloudformation:stack-name": "orders", "aws:cloudformation:logical-id": "OrdersGroup"}
+    f, plan = _owned(tags)
+    assert f.groups.loc[0, "managed_by"] == "cloudformation" and f.groups.loc[0, "owner_name"] == "orders"
+    assert [n.code for n in plan.fixes[0].notes] == ["beanstalk_unconfirmed", "cloudformation"]
+
+
+def test_beanstalk_environment_is_updated_by_the_id_its_stack_confirms():
+    """A genuine Beanstalk group whose name tag was changed to another environment's: the command names
+    the environment by the id the stack's name confirms, never by the name tag."""
+    tags = {"elasticbeanstalk:environment-name": "someone-elses-env", "elasticbeanstalk:environment-id": "e-abcd1234",
+            "aws:cloudformation:stack-name": "awseb-e-abcd1234-stack"}
+    f, plan = _owned(tags, instances=1)
+    assert f.groups.loc[0, "managed_by"] == "elasticbeanstalk"
+    (update,) = plan.actions
+    assert update.argv[update.argv.index("--environment-id") + 1] == "e-abcd1234"
+    assert "--environment-name" not in update.argv
+
+
+def test_beanstalk_keys_without_values_stay_an_environment_and_nothing_runs():
+    """A snapshot before schema 3 kept keys without values: there is nothing to confirm against, the
+    group stays the environment's (a note, no command), as before."""
+    tags = {"elasticbeanstalk:environment-name": "", "aws:cloudformation:stack-name": ""}
+    f, plan = _owned(tags, instances=1)
+    assert f.groups.loc[0, "managed_by"] == "elasticbeanstalk"
+    assert not plan.actions and [n.code for n in plan.fixes[0].notes] == ["beanstalk_unnamed"]
