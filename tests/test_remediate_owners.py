@@ -97,7 +97,7 @@ def test_beanstalk_environment_is_fixed_through_its_option():
     assert f.groups.loc[0, "managed_by"] == "elasticbeanstalk"     # Beanstalk, not its own stack
     assert _commands(plan) == [["aws", "elasticbeanstalk", "update-environment"]]
     argv = plan.actions[0].argv
-    assert argv[argv.index("--environment-name") + 1] == "shop-prod"
+    assert argv[argv.index("--environment-id") + 1] == "e-abcd1234" and "--environment-name" not in argv
     assert argv[argv.index("--option-settings") + 1] == (
         "Namespace=aws:autoscaling:launchconfiguration,OptionName=DisableIMDSv1,Value=true")
     tf = group_parts(plan.fixes[0])["terraform"]

@@ -300,7 +300,7 @@ def check_kept_settings_and_owners(calls: list[list[str]]) -> None:
     made = version("eks-orders-ng-lt", spec["version"])
     assert made["HttpTokens"] == "required" and made["HttpPutResponseHopLimit"] == 2   # pods keep their hop
     (eb_call,) = [c for c in calls if c[1] == "update-environment"]
-    assert arg(eb_call, "--environment-name") == "shop-prod"
+    assert arg(eb_call, "--environment-id") == "e-abcd1234"   # the id the stack confirms, not the name tag
     assert arg(eb_call, "--option-settings") == ("Namespace=aws:autoscaling:launchconfiguration,"
                                                  "OptionName=DisableIMDSv1,Value=true")
     # EKS's own copy behind the node group and the stack's template got no new version

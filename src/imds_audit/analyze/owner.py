@@ -1,15 +1,20 @@
 """Who owns a group: the service through which it must be fixed (issue 13.5).
 
 Changing a group another service owns, behind that service's back, breaks the owner or is undone by it.
-The owner is recognised from the tags AWS itself sets (users cannot write ``aws:`` keys); each rule
-below names the case it covers. The first that matches wins, in this order:
+The owner is recognised from the tags the owning service sets on the group; each rule below names the
+case it covers. The first that matches wins, in this order:
 
 - ``eks``: ``eks:nodegroup-name`` on the group. EKS sets it (with ``eks:cluster-name``) on the Auto
   Scaling group of a managed node group; a change to the group degrades the node group
-  (Ec2LaunchTemplateVersionMismatch) or is undone by EKS. Self-managed nodes lack this key.
-- ``elasticbeanstalk``: ``elasticbeanstalk:environment-name`` on the group. Beanstalk rebuilds the
-  group's launch settings from the environment's options at the next deployment. (Its groups also carry
-  CloudFormation tags: Beanstalk, not the stack, is the way in.)
+  (Ec2LaunchTemplateVersionMismatch) or is undone by EKS. Self-managed nodes lack this key. Anyone
+  allowed to tag a group can write it too; that the node group lists the group (DescribeNodegroup's
+  resources.autoScalingGroups) is not checked yet.
+- ``elasticbeanstalk``: ``elasticbeanstalk:environment-name`` on the group, confirmed by the group's
+  stack: Beanstalk makes an environment's group in the stack ``awseb-<environment id>-stack``. Beanstalk
+  rebuilds the group's launch settings from the environment's options at the next deployment. (Its
+  groups also carry CloudFormation tags: Beanstalk, not the stack, is the way in.) Only ``aws:`` keys are
+  reserved: anyone allowed to tag a group can write ``elasticbeanstalk:`` tags, so without that stack
+  they are a claim, not an owner, and the rules below decide.
 - ``cloudformation``: ``aws:cloudformation:stack-name`` on the group, or on the launch template of a
   source that needs the fix. A direct change drifts the stack and the next stack update undoes it.
 - ``ecs``: ``AmazonECSManaged`` on the group (an ECS capacity provider with managed scaling). ECS does
@@ -27,6 +32,7 @@ from imds_audit.model import GROUP
 
 EKS, BEANSTALK, CLOUDFORMATION, ECS = "eks", "elasticbeanstalk", "cloudformation", "ecs"
 STACK, LOGICAL_ID = "aws:cloudformation:stack-name", "aws:cloudformation:logical-id"
+BEANSTALK_NAME, BEANSTALK_ID = "elasticbeanstalk:environment-name", "elasticbeanstalk:environment-id"
 OWNER_COLUMNS = ["managed_by", "owner_name", "owner_resource", "owner_id",
                  "nodegroup_template_id", "nodegroup_template_name", "nodegroup_template_version",
                  "nodegroup_outcome", "template_stack", "template_logical_id"]
@@ -42,18 +48,46 @@ def _tags(text) -> dict:
 
 def _value(tags: dict, key: str):
     """A tag's value; NA when the key is there without its value (a snapshot before schema 3 kept only
-    the keys of container tags) or absent."""
+    the keys of container tags), absent, or not a tag value at all: AWS never writes a NUL or a lone
+    surrogate in one (a snapshot's JSON can), and neither can be one argument of a command (bash drops a
+    NUL, so the command would name another resource) nor be written as UTF-8."""
     value = tags.get(key)
-    return value if isinstance(value, str) and value else pd.NA
+    if not isinstance(value, str) or not value or "\x00" in value:
+        return pd.NA
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return pd.NA
+    return value
+
+
+def _beanstalk_confirmed(tags: dict) -> bool:
+    """Whether the group is in its environment's stack, awseb-<environment id>-stack: CloudFormation
+    alone writes ``aws:`` tags. A snapshot before schema 3 kept such keys without their values: there is
+    nothing to check, and the keys stand."""
+    if STACK in tags and not tags[STACK]:
+        return True
+    stack, env_id = _value(tags, STACK), _value(tags, BEANSTALK_ID)
+    return stack is not pd.NA and env_id is not pd.NA and stack == f"awseb-{env_id}-stack"
+
+
+def unconfirmed_environment(text) -> str | None:
+    """The environment a group's Beanstalk tags (JSON text) name when its stack does not confirm them:
+    a claim the rules ignore ("?" when the claim names none); None when there is no such claim."""
+    tags = _tags(text)
+    if BEANSTALK_NAME not in tags or _beanstalk_confirmed(tags):
+        return None
+    name = _value(tags, BEANSTALK_NAME)
+    return "?" if name is pd.NA else name
 
 
 def _from_group_tags(tags: dict) -> dict:
     if "eks:nodegroup-name" in tags:
         return {"managed_by": EKS, "owner_name": _value(tags, "eks:cluster-name"),
                 "owner_resource": _value(tags, "eks:nodegroup-name"), "owner_id": pd.NA}
-    if "elasticbeanstalk:environment-name" in tags:
-        return {"managed_by": BEANSTALK, "owner_name": _value(tags, "elasticbeanstalk:environment-name"),
-                "owner_resource": pd.NA, "owner_id": _value(tags, "elasticbeanstalk:environment-id")}
+    if BEANSTALK_NAME in tags and _beanstalk_confirmed(tags):
+        return {"managed_by": BEANSTALK, "owner_name": _value(tags, BEANSTALK_NAME),
+                "owner_resource": pd.NA, "owner_id": _value(tags, BEANSTALK_ID)}
     if STACK in tags:
         return {"managed_by": CLOUDFORMATION, "owner_name": _value(tags, STACK),
                 "owner_resource": _value(tags, LOGICAL_ID), "owner_id": _value(tags, "aws:cloudformation:stack-id")}

@@ -14,8 +14,9 @@ DEFAULT_TAG_KEYS = ("Name", "Environment", "Env", "Owner", "Team", "Application"
 CONTAINER_TAG_PREFIXES = ("eks:", "aws:eks:", "kubernetes.io/cluster/", "k8s.io/cluster-autoscaler/",
                           "AmazonECSManaged")
 # Tags the owning service sets on the group (and on its launch template), kept with their values: they
-# name the cluster, node group, environment or stack through which the group must be fixed. AWS sets
-# them (users cannot write aws: keys); they hold names, not secrets.
+# name the cluster, node group, environment or stack through which the group must be fixed. They hold
+# names, not secrets. Only the aws: keys are reserved (CloudFormation's): eks: and elasticbeanstalk: tags
+# anyone allowed to tag the group can write, so analyze.owner checks them where it can.
 OWNER_TAG_KEYS = ("eks:cluster-name", "eks:nodegroup-name", "elasticbeanstalk:environment-name",
                   "elasticbeanstalk:environment-id", "aws:cloudformation:stack-name",
                   "aws:cloudformation:logical-id", "aws:cloudformation:stack-id")

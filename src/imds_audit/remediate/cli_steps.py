@@ -169,8 +169,10 @@ DISABLE_IMDSV1 = "Namespace=aws:autoscaling:launchconfiguration,OptionName=Disab
 
 
 def update_environment(a: Action) -> None:
-    a.argv = _aws(a.region, "elasticbeanstalk", "update-environment", "--environment-name",
-                  a.facts["environment"], "--option-settings", DISABLE_IMDSV1,
+    """By the environment's id, which the group's stack confirms (analyze.owner); its name is a tag
+    anyone allowed to tag the group can write."""
+    a.argv = _aws(a.region, "elasticbeanstalk", "update-environment", "--environment-id",
+                  a.facts["environment_id"], "--option-settings", DISABLE_IMDSV1,
                   "--query", "EnvironmentId", "--output", "text")
 
 

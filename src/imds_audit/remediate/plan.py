@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from imds_audit.analyze import owner
 from imds_audit.remediate.hop import hop_limit_for, source_hop
 from imds_audit.remediate.quoting import Var, launch_template_name_for
 from imds_audit.remediate.readiness import Readiness, readiness_warning
@@ -246,7 +247,7 @@ class _Builder:
         return action
 
     def update_environment(self, acct, region, group) -> Action:
-        key = ("update_environment", acct, region, group["owner_name"])
+        key = ("update_environment", acct, region, group["owner_id"])
         action = self._get(key, lambda: Action("update_environment", acct, region, facts={
             "environment": group["owner_name"], "environment_id": group.get("owner_id")}))
         if group["asg_name"] not in action.groups:
@@ -349,7 +350,8 @@ def build_plan(groups, sources, launch_configurations=None, launch_templates=Non
         mine = by_group.get((g["account_id"], g["region"], g["asg_name"]), [])
         part = OWNER_FIXES.get(g.get("managed_by") or "", _direct)(builder, g, mine, defaults)
         fix = GroupFix(group=g, sources=mine, actions=_unique(part.actions), readiness=readiness_warning(g),
-                       unfixable=part.unfixable, hop_changes=[], notes=part.notes + _launch_notes(g, part))
+                       unfixable=part.unfixable, hop_changes=[],
+                       notes=_claims(g) + part.notes + _launch_notes(g, part))
         fix.hop_changes = part.wanted  # resolved below, once every group has had its say on shared versions
         fixes.append(fix)
 
@@ -497,7 +499,7 @@ def _eks(builder: _Builder, g: dict, mine: list[dict], defaults: dict) -> _Part:
 def _beanstalk(builder: _Builder, g: dict, mine: list[dict], defaults: dict) -> _Part:
     """An Elastic Beanstalk environment: its DisableIMDSv1 option (Beanstalk rebuilds the group)."""
     part = _Part()
-    if not g.get("owner_name"):
+    if not (g.get("owner_name") and g.get("owner_id")):
         part.notes.append(Note("beanstalk_unnamed", {}))
         return part
     part.actions.append(builder.update_environment(g["account_id"], g["region"], g))
@@ -521,6 +523,13 @@ def _cloudformation(builder: _Builder, g: dict, mine: list[dict], defaults: dict
 
 
 OWNER_FIXES = {"eks": _eks, "elasticbeanstalk": _beanstalk, "cloudformation": _cloudformation}
+
+
+def _claims(g: dict) -> list[Note]:
+    """Owner tags the analysis did not take for an owner (analyze.owner): Beanstalk's, on a group that is
+    not in its environment's stack. The fix ignores them; the reader is told why."""
+    environment = owner.unconfirmed_environment(g.get("tags"))
+    return [Note("beanstalk_unconfirmed", {"environment": environment})] if environment else []
 
 
 def _launch_notes(g: dict, part: _Part) -> list[Note]:

@@ -71,7 +71,7 @@ def model(fixes: list[GroupFix]) -> list[dict]:
                     "nodegroup": f["nodegroup"], "template": t["label"], "groups": []})
                 ng["groups"] = sorted(set(ng["groups"]) | {name})
             elif a.kind == "update_environment":
-                env = scope["environments"].setdefault(f["environment"], {
+                env = scope["environments"].setdefault(f["environment_id"], {
                     "label": hcl_label("eb", f["environment"], acct, region), "environment": f["environment"],
                     "environment_id": f.get("environment_id"), "groups": []})
                 env["groups"] = sorted(set(env["groups"]) | {name})
