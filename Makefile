@@ -11,7 +11,7 @@ report: $(STAMP) $(SYSTEM)
 	$(BIN)/imds-audit demo --out reports/demo
 
 test: $(STAMP) $(SYSTEM)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: $(STAMP) $(SYSTEM)
 	$(BIN)/python scripts/bench.py

@@ -77,3 +77,16 @@ def test_the_sandbox_boundary_caps_ci_runner_there_only(findings, demo_paths):
     assert "権限境界 sandbox-boundary による制限を反映済み" in capped["reason_ja"]
     others = roles.xs("ci-runner", level="role_name").drop(index=sandbox)
     assert set(others["privilege_tier"]) == {"privilege_escalation"}
+
+
+def test_eks_owners_are_confirmed_by_the_node_groups_own_groups(demo_paths, findings):
+    """DescribeNodegroup's resources name the node group's Auto Scaling group (collect.eks keeps them);
+    that, not the eks: tags anyone may write, makes EKS the owner of the estate's two node groups."""
+    import json
+
+    nodegroups = snap.read(demo_paths[0])["eks_nodegroups"].set_index("nodegroup_name")
+    for name, group in estate.EKS_NODEGROUP_GROUPS.items():
+        assert json.loads(nodegroups.loc[name, "auto_scaling_groups"]) == [group]
+    g = findings.groups.set_index("asg_name")
+    for group in estate.EKS_NODEGROUP_GROUPS.values():
+        assert g.loc[group, "managed_by"] == "eks" and g.loc[group, "nodegroup_outcome"] == "read"

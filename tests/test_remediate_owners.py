@@ -39,7 +39,7 @@ def _owned(tags: dict, *, nodegroup: dict | None = None, template_tags: dict | N
         s.tables["eks_nodegroups"] = pd.DataFrame([{
             "account_id": A, "region": R, "cluster_name": "prod", "nodegroup_name": "ng",
             "launch_template_id": None, "launch_template_name": None, "launch_template_version": None,
-            **nodegroup}]).astype("string")
+            "auto_scaling_groups": json.dumps(["g"]), **nodegroup}]).astype("string")
     f = pipeline.with_plan(pipeline.analysed(s), s["launch_configurations"], s["launch_templates"])
     plan = prepare(plan_store.from_tables(f.plan_actions, f.plan_fixes, f.groups, f.sources))
     return f, plan
@@ -83,6 +83,34 @@ def test_eks_node_group_without_its_own_template_says_a_new_node_group_is_needed
     assert needle in parts["cli"] and needle in parts["console"]
     script = bundle_files(plan, lang)["remediate.sh"][0]
     assert "warn " in script and "update-auto-scaling-group" not in script
+
+
+@pytest.mark.parametrize("answer", [
+    {"outcome": "read", "auto_scaling_groups": json.dumps(["eks-ng-0c1d2e3f"])},   # another group's node group
+    {"outcome": "not_found"},                                                    # no such node group
+])
+def test_eks_tags_the_node_group_does_not_confirm_are_ignored_and_the_group_fixed_directly(answer):
+    """eks: keys are not reserved: anyone allowed to tag a group can name someone else's node group.
+    Only the node group's own list of groups (DescribeNodegroup resources) makes EKS the owner; else the
+    group is fixed as itself and no node group is touched."""
+    f, plan = _owned(EKS_TAGS, tokens="optional", nodegroup={"launch_template_id": NODEGROUP_LT,
+                                                             "launch_template_version": "4", **answer})
+    g = f.groups.loc[0]
+    assert g["managed_by"] == "" and g["nodegroup_outcome"] == {"read": "unconfirmed"}.get(answer["outcome"],
+                                                                                         answer["outcome"])
+    commands = _commands(plan)
+    assert ["aws", "eks", "update-nodegroup-version"] not in commands
+    assert ["aws", "ec2", "create-launch-template-version"] in commands
+    assert all(a.facts.get("lt_id") != NODEGROUP_LT for a in plan.actions)
+    fix = plan.fixes[0]
+    assert "eks_unconfirmed" in [n.code for n in fix.notes]
+    for lang, words in (("en", "node group ng of cluster prod"), ("ja", "ノードグループ ng")):
+        assert words in group_parts(fix, lang)["cli"]
+
+
+def test_eks_tags_are_taken_as_they_are_by_a_snapshot_without_the_node_groups_own_groups():
+    f, _ = _owned(EKS_TAGS, nodegroup={"outcome": "read", "auto_scaling_groups": None})
+    assert f.groups.loc[0, "managed_by"] == "eks"
 
 
 def test_eks_node_group_not_read_is_named_and_nothing_runs():

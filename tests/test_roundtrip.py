@@ -202,7 +202,7 @@ def test_roundtrip_remediate_apply_makes_noncompliant_groups_compliant(moto_serv
     counts = {(r.region, r.asg_name): int(r.instances) for r in groups.itertuples()}
     with_instances = {k for k in non_compliant if counts[k] > 0}
     assert non_compliant - with_instances == {("us-east-1", n) for n, cap in EXTRA.items() if cap == 0}
-    assert {owner[("us-east-1", n)] for n in ("eks-orders-ng-6ec9b1a2", "eks-default-ng-3f0a7c52",
+    assert {owner[("us-east-1", n)] for n in (*estate.EKS_NODEGROUP_GROUPS.values(),
                                               "awseb-e-abcd1234-stack-AWSEBAutoScalingGroup-1QX8",
                                               "orders-stack-OrdersGroup-7Q2KX1")} == set(OWNERS)
     assert cannot_launch == {("us-east-1", "api-pinned-v9")}

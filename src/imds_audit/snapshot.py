@@ -26,6 +26,9 @@ from imds_audit import __version__
 from imds_audit import signature as signing
 
 SCHEMA_VERSION = 3
+# Columns added to schema 3 after its first release (read as NA where absent): the node groups' own
+# Auto Scaling groups. Without them a group's eks: tags are taken as they are (analyze.owner).
+LATER_IN_3 = {"eks_nodegroups": ("auto_scaling_groups",)}
 # What schema 3 added (tables and columns a schema-1 or -2 snapshot lacks; read as empty / NA).
 ADDED_IN_3 = {
     "tables": ("asg_instances", "missing_launch_templates", "missing_launch_configurations",
@@ -96,6 +99,9 @@ TABLES: dict[str, dict[str, str]] = {
         "account_id": "string", "region": "string", "cluster_name": "string", "nodegroup_name": "string",
         "launch_template_id": "string", "launch_template_name": "string",
         "launch_template_version": "string", "outcome": "string",
+        # JSON list of the Auto Scaling groups the node group reports as its own (resources): what
+        # confirms a group's eks: tags, which anyone allowed to tag the group can write
+        "auto_scaling_groups": "string",
     },
     "launch_template_versions": {
         "account_id": "string", "region": "string", "launch_template_id": "string",
@@ -385,7 +391,7 @@ def _read_table(path: Path, name: str, listed: dict, version: int) -> pd.DataFra
         frame = pd.read_parquet(tpath)
     except Exception as exc:  # pyarrow raises several types for damaged files
         raise SnapshotError(f"{path}: {tpath.name} is not readable parquet ({_one_line(exc)})") from None
-    added = ADDED_IN_3["columns"].get(name, ()) if version < 3 else ()
+    added = (ADDED_IN_3["columns"].get(name, ()) if version < 3 else ()) + LATER_IN_3.get(name, ())
     missing = [c for c in columns if c not in frame.columns and c not in added]
     if missing:
         raise SnapshotError(f"{path}: {tpath.name} lacks columns {missing}")

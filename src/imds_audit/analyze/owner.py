@@ -7,8 +7,10 @@ case it covers. The first that matches wins, in this order:
 - ``eks``: ``eks:nodegroup-name`` on the group. EKS sets it (with ``eks:cluster-name``) on the Auto
   Scaling group of a managed node group; a change to the group degrades the node group
   (Ec2LaunchTemplateVersionMismatch) or is undone by EKS. Self-managed nodes lack this key. Anyone
-  allowed to tag a group can write it too; that the node group lists the group (DescribeNodegroup's
-  resources.autoScalingGroups) is not checked yet.
+  allowed to tag a group can write it too, so it must be confirmed by the node group: DescribeNodegroup's
+  ``resources.autoScalingGroups`` names the group. A node group that does not (or does not exist) makes
+  the tags a claim, not an owner, and the rules below decide; one that could not be read leaves the
+  group with EKS, whose fix then runs nothing (a snapshot without that list takes the tags as they are).
 - ``elasticbeanstalk``: ``elasticbeanstalk:environment-name`` on the group, confirmed by the group's
   stack: Beanstalk makes an environment's group in the stack ``awseb-<environment id>-stack``. Beanstalk
   rebuilds the group's launch settings from the environment's options at the next deployment. (Its
@@ -114,12 +116,71 @@ def template_owners(sources: pd.DataFrame, launch_templates: pd.DataFrame | None
     return out
 
 
+EKS_KEYS = ("eks:cluster-name", "eks:nodegroup-name")
+NODEGROUP_COLUMNS = ["nodegroup_template_id", "nodegroup_template_name", "nodegroup_template_version",
+                     "nodegroup_outcome"]
+
+
+def _listed(names, asg_name) -> bool:
+    """Whether a node group's own groups (JSON list, as collect.eks stores it) name ``asg_name``; NA (a
+    snapshot without the list) confirms nothing and denies nothing: True."""
+    if not isinstance(names, str):
+        return True
+    try:
+        found = json.loads(names)
+    except ValueError:
+        return False
+    return isinstance(found, list) and asg_name in found
+
+
+def _nodegroups(groups: pd.DataFrame, rows: pd.DataFrame, eks_nodegroups: pd.DataFrame | None) -> pd.DataFrame:
+    """Per group the node group its eks: tags name, as DescribeNodegroup answered (NA: none named)."""
+    out = pd.DataFrame({c: pd.NA for c in NODEGROUP_COLUMNS}, index=groups.index).assign(_listed=True)
+    if eks_nodegroups is None or eks_nodegroups.empty:
+        return out
+    ng = eks_nodegroups.rename(columns={
+        "cluster_name": "owner_name", "nodegroup_name": "owner_resource",
+        "launch_template_id": "nodegroup_template_id", "launch_template_name": "nodegroup_template_name",
+        "launch_template_version": "nodegroup_template_version", "outcome": "nodegroup_outcome"})
+    if "auto_scaling_groups" not in ng.columns:
+        ng["auto_scaling_groups"] = pd.NA
+    key = ["account_id", "region", "owner_name", "owner_resource"]
+    merged = groups[["account_id", "region", "asg_name"]].assign(
+        owner_name=rows["owner_name"].astype("string").to_numpy(),
+        owner_resource=rows["owner_resource"].astype("string").to_numpy()).merge(
+        ng.drop_duplicates(key), on=key, how="left")
+    eks = rows["managed_by"].eq(EKS).to_numpy(bool)
+    for col in NODEGROUP_COLUMNS:
+        out[col] = merged[col].where(eks, pd.NA).to_numpy()
+    out["_listed"] = [_listed(n, a) for n, a in zip(merged["auto_scaling_groups"], merged["asg_name"], strict=True)]
+    return out
+
+
+def unconfirmed_nodegroup(group: dict) -> tuple[str, str] | None:
+    """The (cluster, node group) a group's eks: tags name when the node group does not own the group
+    (analyze.owner left it to the rules below EKS); None otherwise."""
+    if group.get("nodegroup_outcome") not in ("unconfirmed", "not_found"):
+        return None
+    tags = _tags(group.get("tags"))
+    return tuple("?" if _value(tags, k) is pd.NA else _value(tags, k) for k in EKS_KEYS)
+
+
 def owners(groups: pd.DataFrame, sources: pd.DataFrame, eks_nodegroups: pd.DataFrame | None) -> pd.DataFrame:
     """Per group (same index): OWNER_COLUMNS. ``sources`` must carry template_owners' columns."""
     parsed = {t: _from_group_tags(_tags(t)) for t in groups["tags"].dropna().unique()}
     none = _from_group_tags({})
     rows = pd.DataFrame([parsed.get(t, none) for t in groups["tags"]], index=groups.index,
                         columns=list(none))
+    # EKS: the node group the tags name, and whether it owns the group; a claim it denies is dropped
+    nodegroup = _nodegroups(groups, rows, eks_nodegroups)
+    outcome = nodegroup["nodegroup_outcome"].astype("string")
+    denied = rows["managed_by"].eq(EKS) & (outcome.eq("not_found") | (
+        outcome.eq("read") & ~nodegroup["_listed"].astype(bool))).fillna(False)
+    for i in groups.index[denied.to_numpy(bool)]:
+        tags = {k: v for k, v in _tags(groups.at[i, "tags"]).items() if k not in EKS_KEYS}
+        rows.loc[i, list(none)] = list(_from_group_tags(tags).values())
+    nodegroup.loc[denied, NODEGROUP_COLUMNS] = pd.NA
+    nodegroup.loc[denied, "nodegroup_outcome"] = outcome[denied].replace({"read": "unconfirmed"})
     # A source that needs the fix and whose template a stack created: the stack owns that change too.
     fixed = sources[sources["status"].eq("non_compliant").fillna(False) & sources["template_stack"].notna()]
     stack = groups[GROUP].merge(fixed.drop_duplicates(GROUP)[GROUP + ["template_stack", "template_logical_id"]],
@@ -130,22 +191,7 @@ def owners(groups: pd.DataFrame, sources: pd.DataFrame, eks_nodegroups: pd.DataF
     rows["template_stack"] = stack["template_stack"].to_numpy()
     rows["template_logical_id"] = stack["template_logical_id"].to_numpy()
     # EKS: the launch template the node group was given (DescribeNodegroup), which the fix changes
-    nodegroup = pd.DataFrame({"nodegroup_template_id": pd.NA, "nodegroup_template_name": pd.NA,
-                              "nodegroup_template_version": pd.NA, "nodegroup_outcome": pd.NA}, index=groups.index)
-    if eks_nodegroups is not None and not eks_nodegroups.empty:
-        ng = eks_nodegroups.rename(columns={
-            "cluster_name": "owner_name", "nodegroup_name": "owner_resource",
-            "launch_template_id": "nodegroup_template_id", "launch_template_name": "nodegroup_template_name",
-            "launch_template_version": "nodegroup_template_version", "outcome": "nodegroup_outcome"})
-        key = ["account_id", "region", "owner_name", "owner_resource"]
-        merged = groups[["account_id", "region"]].assign(
-            owner_name=rows["owner_name"].astype("string").to_numpy(),
-            owner_resource=rows["owner_resource"].astype("string").to_numpy()).merge(
-            ng.drop_duplicates(key), on=key, how="left")
-        eks = rows["managed_by"].eq(EKS).to_numpy(bool)
-        for col in nodegroup.columns:
-            nodegroup[col] = merged[col].where(eks, pd.NA).to_numpy()
-    rows = pd.concat([rows, nodegroup], axis=1)
+    rows = pd.concat([rows, nodegroup[NODEGROUP_COLUMNS]], axis=1)
     for col in OWNER_COLUMNS:
         rows[col] = rows[col].astype("string")
     return rows[OWNER_COLUMNS]

@@ -2,7 +2,9 @@
 
 An Auto Scaling group tagged ``eks:cluster-name`` and ``eks:nodegroup-name`` belongs to an EKS managed
 node group. Its launch template is EKS's own copy; the template to fix is the one the node group names
-(``launchTemplate``), or none when the node group was created without one. One call per node group.
+(``launchTemplate``), or none when the node group was created without one, and the Auto Scaling
+groups the node group owns (``resources``): tags alone prove nothing, anyone allowed to tag a group can
+write ``eks:`` keys. One call per node group.
 """
 
 from __future__ import annotations
@@ -27,12 +29,19 @@ def node_groups(groups: list[dict]) -> list[tuple[str, str]]:
     return sorted(pairs)
 
 
+def own_groups(nodegroup: dict) -> list[str]:
+    """The names of the Auto Scaling groups EKS made for the node group (``resources``): the proof that
+    a group tagged with the node group's name is one of them."""
+    found = ((nodegroup.get("resources") or {}).get("autoScalingGroups")) or []
+    return sorted({g["name"] for g in found if isinstance(g, dict) and isinstance(g.get("name"), str)})
+
+
 def collect_nodegroups(caller: Caller, client, groups: list[dict]) -> list[dict]:
     rows = []
     for cluster, nodegroup in node_groups(groups):
         row = {"account_id": caller.account, "region": caller.region, "cluster_name": cluster,
                "nodegroup_name": nodegroup, "launch_template_id": None, "launch_template_name": None,
-               "launch_template_version": None}
+               "launch_template_version": None, "auto_scaling_groups": None}
         got = caller.call(client, "DescribeNodegroup", absent=("ResourceNotFoundException",),
                           clusterName=cluster, nodegroupName=nodegroup)
         if got is None:
@@ -40,8 +49,10 @@ def collect_nodegroups(caller: Caller, client, groups: list[dict]) -> list[dict]
         elif isinstance(got, Missing):
             row["outcome"] = "not_found"
         else:
-            spec = (got.get("nodegroup") or {}).get("launchTemplate") or {}
+            found = got.get("nodegroup") or {}
+            spec = found.get("launchTemplate") or {}
             row.update(outcome="read", launch_template_id=spec.get("id"),
-                       launch_template_name=spec.get("name"), launch_template_version=spec.get("version"))
+                       launch_template_name=spec.get("name"), launch_template_version=spec.get("version"),
+                       auto_scaling_groups=json.dumps(own_groups(found)))
         rows.append(row)
     return rows

@@ -7,6 +7,7 @@ to: the status each group must get. The estate is deterministic (moto's random i
 from __future__ import annotations
 
 import json
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -136,6 +137,10 @@ TEMPLATE_TAGS = {
 }
 # EKS node groups in the core account (us-east-1, cluster "prod"): name → the template it was given.
 EKS_NODEGROUPS = {"orders-ng": "eks-orders-ng-lt", "default-ng": None}
+# moto's seed before each node group, and the name it then gives the node group's Auto Scaling group
+EKS_SEEDS = {"orders-ng": 61, "default-ng": 62}
+EKS_NODEGROUP_GROUPS = {"orders-ng": "eks-377e6ff8-8e83-4961-ae84-3b2c7e96ba87",
+                        "default-ng": "eks-10adf348-2c4b-4d89-9344-7cbaed90dafc"}
 
 # Launch configurations: name → (region, MetadataOptions or None, role)
 LAUNCH_CONFIGURATIONS = {
@@ -215,12 +220,12 @@ GROUPS = [
           "ECS capacity provider: fixed directly, hop limit 2 kept, ECS protects busy instances",
           template="ecs-lt", capacity=1, tags={"AmazonECSManaged": ""},
           launched={"HttpTokens": "optional", "HttpPutResponseHopLimit": 2}),
-    Group("eks-orders-ng-6ec9b1a2", "us-east-1", "non_compliant",
+    Group(EKS_NODEGROUP_GROUPS["orders-ng"], "us-east-1", "non_compliant",
           "EKS managed node group with its own launch template: fixed through EKS, never directly",
           template=EKS_COPY, capacity=2, launched={"HttpTokens": "optional", "HttpPutResponseHopLimit": 2},
           tags={"eks:cluster-name": "prod", "eks:nodegroup-name": "orders-ng",
                 "kubernetes.io/cluster/prod": "owned"}),
-    Group("eks-default-ng-3f0a7c52", "us-east-1", "non_compliant",
+    Group(EKS_NODEGROUP_GROUPS["default-ng"], "us-east-1", "non_compliant",
           "EKS managed node group created without a launch template: needs a new node group",
           template=EKS_GENERATED, capacity=1, launched={"HttpTokens": "optional", "HttpPutResponseHopLimit": 2},
           tags={"eks:cluster-name": "prod", "eks:nodegroup-name": "default-ng",
@@ -387,15 +392,36 @@ def build_account(session: boto3.session.Session, label: str, now: datetime | No
     _usage(session, mine, now or datetime.now(timezone.utc))
 
 
+def _seed(client, seed: int) -> None:
+    """Seed moto's random ids: in this process (moto's mock), or on the moto server the client calls."""
+    host = client.meta.endpoint_url
+    if host.endswith(".amazonaws.com"):
+        from moto.moto_api._internal import mock_random
+
+        mock_random.seed(seed)
+    else:
+        urllib.request.urlopen(urllib.request.Request(f"{host}/moto-api/seed?a={seed}", method="POST"),
+                               timeout=10).close()
+
+
 def _eks_nodegroups(session, template_ids: dict[str, str]) -> None:
-    """The EKS cluster "prod" and its managed node groups (what DescribeNodegroup answers)."""
+    """The EKS cluster "prod" and its managed node groups (what DescribeNodegroup answers).
+
+    A node group owns the Auto Scaling group EKS made for it (``resources``), which is what confirms a
+    group's eks: tags. moto names that group at random and creates none, so moto's random is seeded
+    before each node group and the estate's group takes the name moto reports (EKS_NODEGROUP_GROUPS)."""
     eks = session.client("eks", "us-east-1")
     role = f"arn:aws:iam::{ACCOUNT}:role/eks-node"
     eks.create_cluster(name="prod", roleArn=role, resourcesVpcConfig={"subnetIds": ["subnet-0a1b2c3d"]})
     for name, template in EKS_NODEGROUPS.items():
         given = {"launchTemplate": {"id": template_ids[template], "version": "1"}} if template else {}
-        eks.create_nodegroup(clusterName="prod", nodegroupName=name, nodeRole=role,
-                             subnets=["subnet-0a1b2c3d"], **given)
+        _seed(eks, EKS_SEEDS[name])
+        made = eks.create_nodegroup(clusterName="prod", nodegroupName=name, nodeRole=role,
+                                    subnets=["subnet-0a1b2c3d"], **given)["nodegroup"]
+        own = [g["name"] for g in made["resources"]["autoScalingGroups"]]
+        if own != [EKS_NODEGROUP_GROUPS[name]]:
+            raise RuntimeError(f"moto named node group {name}'s Auto Scaling group {own}, the estate expects "
+                               f"{EKS_NODEGROUP_GROUPS[name]}: update EKS_NODEGROUP_GROUPS for this moto")
 
 
 def create_group(session, g: Group, template_ids: dict[str, str]) -> None:

@@ -526,10 +526,17 @@ OWNER_FIXES = {"eks": _eks, "elasticbeanstalk": _beanstalk, "cloudformation": _c
 
 
 def _claims(g: dict) -> list[Note]:
-    """Owner tags the analysis did not take for an owner (analyze.owner): Beanstalk's, on a group that is
-    not in its environment's stack. The fix ignores them; the reader is told why."""
+    """Owner tags the analysis did not take for an owner (analyze.owner): EKS's, naming a node group that
+    does not own the group; Beanstalk's, on a group not in its environment's stack. The fix ignores
+    them; the reader is told why."""
+    notes = []
+    claim = owner.unconfirmed_nodegroup(g)
+    if claim:
+        notes.append(Note("eks_unconfirmed", {"cluster": claim[0], "nodegroup": claim[1]}))
     environment = owner.unconfirmed_environment(g.get("tags"))
-    return [Note("beanstalk_unconfirmed", {"environment": environment})] if environment else []
+    if environment:
+        notes.append(Note("beanstalk_unconfirmed", {"environment": environment}))
+    return notes
 
 
 def _launch_notes(g: dict, part: _Part) -> list[Note]:
