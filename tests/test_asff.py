@@ -61,6 +61,25 @@ def test_group_details_come_from_the_launch_source_the_group_names(demo):
     assert role["Type"] == "AwsIamRole" and role["Id"].endswith(":role/platform-admin")
 
 
+def test_groups_another_service_owns_are_told_to_change_the_owner_never_the_group(demo):
+    """The recommendation follows remediate.plan: through the EKS node group, the Beanstalk environment
+    or the CloudFormation stack; ECS leaves the group's settings to it (the direct advice)."""
+    from imds_audit.demo import estate
+
+    groups, sources, meta = demo["current"]
+    found = {f["ProductFields"]["imds-audit/AsgName"]: f["Remediation"]["Recommendation"]["Text"]
+             for f in asff.findings(groups, meta, sources)}
+    eks = found[estate.EKS_NODEGROUP_GROUPS["orders-ng"]]
+    assert "node group orders-ng of EKS cluster prod" in eks and "update-nodegroup-version" in eks
+    beanstalk = found["awseb-e-abcd1234-stack-AWSEBAutoScalingGroup-1QX8"]
+    assert "environment shop-prod" in beanstalk and "DisableIMDSv1=true" in beanstalk
+    stack = found["orders-stack-OrdersGroup-7Q2KX1"]
+    assert "CloudFormation stack orders-stack" in stack and "update the stack" in stack
+    for text in (eks, beanstalk, stack):
+        assert "start an instance refresh" not in text and "make the group use it" not in text
+    assert "make the group use it" in found["ecs-capacity"]
+
+
 def test_ids_are_stable_across_runs_and_snapshots(demo):
     now = asff.findings(*demo["current"][::2])
     before = asff.findings(*demo["previous"][::2])

@@ -82,7 +82,10 @@ def test_2_for_a_damaged_snapshot_or_an_out_that_is_a_file(tmp_path):
 
 
 def test_1_for_an_unexpected_failure(tmp_path, monkeypatch):
+    from imds_audit.render import static_charts
+
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-browser"))
+    static_charts.stop()  # a browser an earlier test of this process started would otherwise be reused
     path = snap.write(_compliant(), tmp_path / "snap")
     done = CliRunner().invoke(app, ["report", str(path), "--out", str(tmp_path / "out"), "--format", "pdf"])
     assert done.exit_code == 1

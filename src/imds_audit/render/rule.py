@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from imds_audit.model import OWNED_BY_SERVICE
+
 RULE = json.loads(resources.files("imds_audit.render").joinpath("rule.json").read_text(encoding="utf-8"))
 RULE_ID: str = RULE["id"]
 ID_MAX = 512  # ASFF Id (and kept for OCSF finding_info.uid, so both name a finding alike)
@@ -181,6 +183,9 @@ def recommendation(row) -> str:
     elif status == "compliant":
         advice = (tr("finding.advice.refresh", name=name, allowing=allowing) if allowing
                   else tr("finding.advice.nothing", name=name))
+    elif text(row, "managed_by") in OWNED_BY_SERVICE:  # fixed through its owner, never the group itself
+        advice = tr(f"finding.advice.{text(row, 'managed_by')}", name=name,
+                    owner=text(row, "owner_name") or "?", part=text(row, "owner_resource") or "?")
     elif text(row, "launch_kind") == "launch_configuration":
         advice = tr("finding.advice.launch_configuration", name=name)
     else:
@@ -189,9 +194,6 @@ def recommendation(row) -> str:
     if status == "non_compliant" and calls is not None and calls > 0:
         advice = tr("finding.advice.callers_first", calls=int(calls),
                     callers=text(row, "imdsv1_callers") or tr("finding.the_instances")) + advice
-    owner = text(row, "managed_by")
-    if owner and status == "non_compliant":
-        advice = tr("finding.advice.owner", owner=owner) + advice
     return clip(advice, 512)
 
 
