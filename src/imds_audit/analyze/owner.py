@@ -35,6 +35,7 @@ from imds_audit.model import GROUP
 EKS, BEANSTALK, CLOUDFORMATION, ECS = "eks", "elasticbeanstalk", "cloudformation", "ecs"
 STACK, LOGICAL_ID = "aws:cloudformation:stack-name", "aws:cloudformation:logical-id"
 BEANSTALK_NAME, BEANSTALK_ID = "elasticbeanstalk:environment-name", "elasticbeanstalk:environment-id"
+CLUSTER, NODEGROUP = EKS_KEYS = ("eks:cluster-name", "eks:nodegroup-name")
 OWNER_COLUMNS = ["managed_by", "owner_name", "owner_resource", "owner_id",
                  "nodegroup_template_id", "nodegroup_template_name", "nodegroup_template_version",
                  "nodegroup_outcome", "template_stack", "template_logical_id"]
@@ -84,9 +85,9 @@ def unconfirmed_environment(text) -> str | None:
 
 
 def _from_group_tags(tags: dict) -> dict:
-    if "eks:nodegroup-name" in tags:
-        return {"managed_by": EKS, "owner_name": _value(tags, "eks:cluster-name"),
-                "owner_resource": _value(tags, "eks:nodegroup-name"), "owner_id": pd.NA}
+    if NODEGROUP in tags:
+        return {"managed_by": EKS, "owner_name": _value(tags, CLUSTER),
+                "owner_resource": _value(tags, NODEGROUP), "owner_id": pd.NA}
     if BEANSTALK_NAME in tags and _beanstalk_confirmed(tags):
         return {"managed_by": BEANSTALK, "owner_name": _value(tags, BEANSTALK_NAME),
                 "owner_resource": pd.NA, "owner_id": _value(tags, BEANSTALK_ID)}
@@ -116,7 +117,6 @@ def template_owners(sources: pd.DataFrame, launch_templates: pd.DataFrame | None
     return out
 
 
-EKS_KEYS = ("eks:cluster-name", "eks:nodegroup-name")
 NODEGROUP_COLUMNS = ["nodegroup_template_id", "nodegroup_template_name", "nodegroup_template_version",
                      "nodegroup_outcome"]
 

@@ -8,7 +8,6 @@ all rendered from this one plan, so every channel says the same thing.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -395,14 +394,6 @@ def _served(group: dict) -> bool:
     return group.get("status") == "non_compliant" or group.get("launch_failure_code") in LAUNCH_FAILURES
 
 
-def _has_tag(group: dict, key: str) -> bool:
-    try:
-        tags = json.loads(group.get("tags") or "{}")
-    except (TypeError, ValueError):
-        return False
-    return isinstance(tags, dict) and key in tags
-
-
 def _direct(builder: _Builder, g: dict, mine: list[dict], defaults: dict) -> _Part:
     """A group managed directly (or an ECS capacity provider): new versions, the group pointed at them,
     then an instance refresh."""
@@ -455,7 +446,7 @@ def _direct(builder: _Builder, g: dict, mine: list[dict], defaults: dict) -> _Pa
     if part.actions and (_instances(g) or 0) > 0:
         # Running instances keep their old settings until replaced; with none, nothing to replace.
         part.actions.append(builder.refresh(acct, region, g))
-        if _has_tag(g, "AmazonECSManaged"):
+        if g.get("managed_by") == owner.ECS:  # analyze.owner: an ECS capacity provider
             # ECS (managed termination protection) protects instances running tasks from scale-in;
             # an instance refresh waits for that protection to go (an hour, then it fails).
             part.notes.append(Note("ecs", {}))
@@ -522,7 +513,7 @@ def _cloudformation(builder: _Builder, g: dict, mine: list[dict], defaults: dict
     return part
 
 
-OWNER_FIXES = {"eks": _eks, "elasticbeanstalk": _beanstalk, "cloudformation": _cloudformation}
+OWNER_FIXES = {owner.EKS: _eks, owner.BEANSTALK: _beanstalk, owner.CLOUDFORMATION: _cloudformation}
 
 
 def _claims(g: dict) -> list[Note]:
